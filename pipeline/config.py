@@ -1,0 +1,446 @@
+"""Configuration: ``config/pipeline.yaml`` loaded once into typed, validated objects.
+
+``RTLMP_CONFIG`` names a partial YAML merged over the defaults; ``RTLMP_DATA_ROOT`` overrides
+``data_root``. Unknown keys, wrong types and impossible values raise :class:`ConfigError` naming the
+key and the file. Secrets never live here: the config only names the environment variables that
+hold them, and they are read lazily by the code that needs them.
+
+Run ``python -m pipeline.config`` to validate the effective configuration and print it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.ercot_time import ErcotTimeError, parse_hhmm
+
+DEFAULTS_PATH = Path(__file__).resolve().parents[1] / "config" / "pipeline.yaml"
+CONFIG_ENV = "RTLMP_CONFIG"
+DATA_ROOT_ENV = "RTLMP_DATA_ROOT"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key and the file."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _check_hhmm(value: str) -> str:
+    try:
+        parse_hhmm(value)
+    except ErcotTimeError as exc:
+        raise ValueError(str(exc)) from exc
+    return value
+
+
+# --- domain ------------------------------------------------------------------------------------
+
+
+class MarketConfig(_Strict):
+    nodes: tuple[str, ...] = ("HB_NORTH", "HB_HOUSTON", "HB_SOUTH", "HB_WEST")
+    thresholds: tuple[float, ...] = (100.0, 250.0, 1000.0)
+
+    @field_validator("nodes")
+    @classmethod
+    def _nodes(cls, nodes: tuple[str, ...]) -> tuple[str, ...]:
+        if not nodes:
+            raise ValueError("at least one settlement point is required")
+        for node in nodes:
+            if not node or node != node.strip() or not node.replace("_", "").isalnum():
+                raise ValueError(f"{node!r} is not a settlement point name (letters, digits, _)")
+        if len(set(nodes)) != len(nodes):
+            raise ValueError("settlement points are listed more than once")
+        return nodes
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, thresholds: tuple[float, ...]) -> tuple[float, ...]:
+        if not thresholds:
+            raise ValueError("at least one threshold is required")
+        if any(t <= 0 for t in thresholds):
+            raise ValueError("thresholds must be positive $/MWh values")
+        if len(set(thresholds)) != len(thresholds):
+            raise ValueError("thresholds are listed more than once")
+        return tuple(sorted(float(t) for t in thresholds))
+
+
+class SyntheticConfig(_Strict):
+    seed: int = 20240101
+
+
+class HttpConfig(_Strict):
+    connect_timeout_seconds: float = Field(10.0, gt=0)
+    read_timeout_seconds: float = Field(60.0, gt=0)
+    max_retries: int = Field(4, ge=0, le=20)
+    backoff_seconds: float = Field(2.0, ge=0)
+
+
+class ErcotMisConfig(HttpConfig):
+    base_url: str = "https://www.ercot.com"
+
+
+class ErcotApiConfig(HttpConfig):
+    base_url: str = "https://api.ercot.com/api/public-reports"
+    token_url: str = (
+        "https://ercotb2c.b2clogin.com/ercotb2c.onmicrosoft.com/B2C_1_PUBAPI-ROPC-FLOW/oauth2/v2.0/token"
+    )
+    username_env: str = "ERCOT_API_USERNAME"
+    password_env: str = "ERCOT_API_PASSWORD"
+    subscription_key_env: str = "ERCOT_API_SUBSCRIPTION_KEY"
+    requests_per_minute: int = Field(30, gt=0)
+    read_timeout_seconds: float = Field(120.0, gt=0)
+    max_retries: int = Field(5, ge=0, le=20)
+    page_size: int = Field(100000, gt=0)
+
+
+class GeoPoint(_Strict):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+_DEFAULT_POINTS = {
+    "COAST": GeoPoint(latitude=29.76, longitude=-95.37),
+    "EAST": GeoPoint(latitude=32.35, longitude=-95.30),
+    "FAR_WEST": GeoPoint(latitude=31.99, longitude=-102.08),
+    "NORTH": GeoPoint(latitude=33.91, longitude=-98.49),
+    "NORTH_C": GeoPoint(latitude=32.78, longitude=-96.80),
+    "SOUTHERN": GeoPoint(latitude=27.80, longitude=-97.40),
+    "SOUTH_C": GeoPoint(latitude=30.27, longitude=-97.74),
+    "WEST": GeoPoint(latitude=32.45, longitude=-99.73),
+}
+
+
+class OpenMeteoConfig(HttpConfig):
+    forecast_url: str = "https://api.open-meteo.com/v1/forecast"
+    archive_url: str = "https://archive-api.open-meteo.com/v1/archive"
+    historical_forecast_url: str = "https://historical-forecast-api.open-meteo.com/v1/forecast"
+    points: dict[str, GeoPoint] = Field(default_factory=lambda: dict(_DEFAULT_POINTS))
+
+    @field_validator("points")
+    @classmethod
+    def _points(cls, points: dict[str, GeoPoint]) -> dict[str, GeoPoint]:
+        if not points:
+            raise ValueError("at least one weather point is required")
+        return points
+
+
+class SourcesConfig(_Strict):
+    market: Literal["synthetic", "ercot_archive", "ercot_mis", "ercot_api"] = "synthetic"
+    weather: Literal["synthetic", "open_meteo", "none"] = "synthetic"
+    archive_dir: Path | None = None
+    weather_dir: Path | None = None
+    synthetic: SyntheticConfig = SyntheticConfig()
+    ercot_mis: ErcotMisConfig = ErcotMisConfig()
+    ercot_api: ErcotApiConfig = ErcotApiConfig()
+    open_meteo: OpenMeteoConfig = OpenMeteoConfig()
+
+    @model_validator(mode="after")
+    def _archive_needs_dir(self) -> SourcesConfig:
+        if self.market == "ercot_archive" and self.archive_dir is None:
+            raise ValueError("sources.archive_dir is required when sources.market is ercot_archive")
+        return self
+
+
+class FeaturesConfig(_Strict):
+    issue_time: str = "06:00"
+    lookback_days: int = Field(28, ge=7, le=366)
+
+    @field_validator("issue_time")
+    @classmethod
+    def _issue_time(cls, value: str) -> str:
+        return _check_hhmm(value)
+
+
+class GateConfig(_Strict):
+    metric: Literal["brier", "log_loss"] = "brier"
+    margin: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class ModelConfig(_Strict):
+    retrain_every_days: int = Field(2, ge=1, le=365)
+    cadence_anchor: dt.date = dt.date(2000, 1, 1)
+    history_days: int = Field(365, ge=14, le=3660)
+    validation_days: int = Field(28, ge=3, le=365)
+    max_age_days: int = Field(14, ge=1, le=3660)
+    seed: int = 7
+    gate: GateConfig = GateConfig()
+    max_iter: int = Field(200, ge=1, le=5000)
+    learning_rate: float = Field(0.06, gt=0, le=1)
+    max_leaf_nodes: int = Field(31, ge=2, le=1024)
+    min_samples_leaf: int = Field(40, ge=1)
+    l2_regularization: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _windows(self) -> ModelConfig:
+        if self.validation_days >= self.history_days:
+            raise ValueError("model.validation_days must be smaller than model.history_days")
+        if self.max_age_days < self.retrain_every_days:
+            raise ValueError("model.max_age_days must be at least model.retrain_every_days")
+        return self
+
+
+class BacktestConfig(_Strict):
+    weekly_weeks: int = Field(4, ge=1, le=520)
+    skill_floor: float = Field(0.0, ge=-10.0, le=1.0)
+
+
+# --- operations (the seed document's sections and key names) ------------------------------------
+
+Priority = Literal["critical", "high", "medium", "low"]
+
+
+class ScheduledTask(_Strict):
+    enabled: bool = True
+    cron_expression: str
+    timeout_minutes: int = Field(gt=0)
+    retry_count: int = Field(ge=0, le=20)
+    priority: Priority
+
+    @field_validator("cron_expression")
+    @classmethod
+    def _cron(cls, expression: str) -> str:
+        if len(expression.split()) != 5:
+            raise ValueError(f"{expression!r} is not a five-field cron expression")
+        return expression
+
+
+class SchedulerConfig(_Strict):
+    data_fetching: ScheduledTask = ScheduledTask(
+        cron_expression="0 0 * * *", timeout_minutes=60, retry_count=3, priority="high"
+    )
+    inference: ScheduledTask = ScheduledTask(
+        cron_expression="0 6 * * *", timeout_minutes=120, retry_count=2, priority="critical"
+    )
+    model_retraining: ScheduledTask = ScheduledTask(
+        cron_expression="0 1 */2 * *", timeout_minutes=240, retry_count=1, priority="medium"
+    )
+    backtesting: ScheduledTask = ScheduledTask(
+        cron_expression="0 2 * * 0", timeout_minutes=360, retry_count=1, priority="low"
+    )
+
+
+class Recovery(_Strict):
+    retry_delay_seconds: int = Field(ge=0)
+    max_retries: int = Field(ge=0, le=20)
+
+
+class FetchRecovery(Recovery):
+    fallback: Literal["use_cached_data", "none"] = "use_cached_data"
+
+
+class InferenceRecovery(Recovery):
+    fallback: Literal["use_previous_forecast", "none"] = "use_previous_forecast"
+
+
+class RetrainRecovery(Recovery):
+    fallback: Literal["retain_current_model", "none"] = "retain_current_model"
+
+
+class ErrorRecoveryConfig(_Strict):
+    data_fetching: FetchRecovery = FetchRecovery(retry_delay_seconds=300, max_retries=3)
+    inference: InferenceRecovery = InferenceRecovery(retry_delay_seconds=600, max_retries=2)
+    model_retraining: RetrainRecovery = RetrainRecovery(retry_delay_seconds=1800, max_retries=1)
+
+
+class DamClosure(_Strict):
+    time: str = "10:00"
+    buffer_minutes: int = Field(60, ge=0, le=600)
+    alert_on_risk: bool = True
+    fallback_on_miss: bool = True
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        return _check_hhmm(value)
+
+
+class DeadlinesConfig(_Strict):
+    dam_closure: DamClosure = DamClosure()
+
+
+class EmailAlerts(_Strict):
+    enabled: bool = False
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(25, gt=0, lt=65536)
+    use_tls: bool = False
+    sender: str = "rtlmp-forecaster@localhost"
+    recipients: tuple[str, ...] = ()
+    username_env: str = "RTLMP_SMTP_USERNAME"
+    password_env: str = "RTLMP_SMTP_PASSWORD"
+
+    @model_validator(mode="after")
+    def _recipients(self) -> EmailAlerts:
+        if self.enabled and not self.recipients:
+            raise ValueError("alerts.email.recipients must list an address when email alerts are enabled")
+        return self
+
+
+class WebhookAlerts(_Strict):
+    enabled: bool = False
+    url_env: str = "RTLMP_WEBHOOK_URL"
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class AlertsConfig(_Strict):
+    email: EmailAlerts = EmailAlerts()
+    webhook: WebhookAlerts = WebhookAlerts()
+
+
+class LoggingConfig(_Strict):
+    dir: Path = Path("logs")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_bytes: int = Field(5_000_000, gt=0)
+    backup_count: int = Field(5, ge=0)
+
+
+class Config(_Strict):
+    data_root: Path = Path("data")
+    market: MarketConfig = MarketConfig()
+    sources: SourcesConfig = SourcesConfig()
+    features: FeaturesConfig = FeaturesConfig()
+    model: ModelConfig = ModelConfig()
+    backtest: BacktestConfig = BacktestConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    error_recovery: ErrorRecoveryConfig = ErrorRecoveryConfig()
+    deadlines: DeadlinesConfig = DeadlinesConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    def fingerprint(self, *sections: str) -> str:
+        """A short stable hash of the named sections, for naming artifacts that depend on them."""
+        payload = {name: _section_dump(self, name) for name in sections}
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _section_dump(config: Config, dotted: str) -> Any:
+    value: Any = config
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` merged over ``base``: mappings merge key by key, anything else replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration file ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, not {type(data).__name__}")
+    return data
+
+
+def _describe(error: ValidationError, files: list[Path]) -> str:
+    where = " merged over ".join(str(p) for p in reversed(files))
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"unknown key '{key}'")
+        else:
+            lines.append(f"key '{key}': {item['msg']} (got {item.get('input')!r})")
+    return f"invalid configuration in {where}:\n  " + "\n  ".join(lines)
+
+
+def _origin(key_path: tuple[str, ...], layers: list[tuple[Path, dict[str, Any]]]) -> Path:
+    """The last file that sets ``key_path`` (or its nearest parent)."""
+    for path, data in reversed(layers):
+        node: Any = data
+        for part in key_path:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                break
+        else:
+            return path
+    return layers[-1][0]
+
+
+def build_config(
+    defaults_path: Path = DEFAULTS_PATH,
+    override_path: Path | None = None,
+    data_root: str | None = None,
+) -> Config:
+    """Read, merge and validate the configuration; the pure core of :func:`load_config`."""
+    layers = [(defaults_path, _read_yaml(defaults_path))]
+    if override_path is not None:
+        layers.append((override_path, _read_yaml(override_path)))
+    merged: dict[str, Any] = {}
+    for _, data in layers:
+        merged = deep_merge(merged, data)
+    if data_root:
+        merged["data_root"] = data_root
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]["loc"] if exc.errors() else ()
+        origin = _origin(tuple(str(p) for p in first), layers)
+        files = [origin] if origin else [p for p, _ in layers]
+        raise ConfigError(_describe(exc, files)) from None
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(override: str | None, data_root: str | None) -> Config:
+    return build_config(DEFAULTS_PATH, Path(override) if override else None, data_root)
+
+
+def config_key(environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """The environment values that determine the configuration: (RTLMP_CONFIG, RTLMP_DATA_ROOT)."""
+    env = os.environ if environ is None else environ
+    return env.get(CONFIG_ENV) or None, env.get(DATA_ROOT_ENV) or None
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """The effective configuration for the given environment (``os.environ`` by default).
+
+    Parsed once per distinct (RTLMP_CONFIG, RTLMP_DATA_ROOT) pair and then reused.
+    """
+    return _load_cached(*config_key(environ))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Validate the effective configuration and print it as YAML (exit code 2 when invalid)."""
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    print(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

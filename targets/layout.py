@@ -1,0 +1,75 @@
+"""Where every file lives under the data root. Tasks ask this module for targets; they never build paths.
+
+The date appears exactly once in every dated path, so luigi's range tools can find it.
+
+    raw/<source>/<dataset>/<D>.parquet          canonical data of one day (see targets.schemas)
+    derived/<source>/rt_hourly/<D>.parquet      hourly max/mean real-time price per node
+    features/<tag>/<D>.parquet                  features as of the issue time on D
+    features/<tag>/cached-inputs/<D>.parquet    the same, built from cached inputs only (fallback)
+    models/<D>/<tag>/                           model artifact trained on D (model.pkl + metadata.json)
+    models/<D>/<tag>.decision.json              gate decision for that artifact (accepted / rejected)
+    forecasts/<D>/forecast.parquet (+ .csv)     the published forecast issued on D
+    backtests/<start>_<end>/                    predictions.parquet, metrics.json, report.html, *.png
+    status/index.html                           the self-contained status page
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from targets import schemas
+from targets.artifact import ModelArtifactTarget
+from targets.files import BytesTarget, JsonTarget, ParquetTarget, TextTarget
+
+
+class Layout:
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    # --- data ---------------------------------------------------------------------------------
+    def raw(self, source: str, dataset: str, day: dt.date) -> ParquetTarget:
+        schema = schemas.DATASETS[dataset]
+        return ParquetTarget(self.root / "raw" / source / dataset / f"{day.isoformat()}.parquet", schema)
+
+    def rt_hourly(self, source: str, day: dt.date) -> ParquetTarget:
+        return ParquetTarget(self.root / "derived" / source / "rt_hourly" / f"{day.isoformat()}.parquet", schemas.RT_HOURLY)
+
+    def features(self, tag: str, day: dt.date, cached_inputs: bool = False) -> ParquetTarget:
+        folder = self.root / "features" / tag
+        if cached_inputs:
+            folder = folder / "cached-inputs"
+        return ParquetTarget(folder / f"{day.isoformat()}.parquet", schemas.FEATURES)
+
+    # --- models -------------------------------------------------------------------------------
+    def models_root(self) -> Path:
+        return self.root / "models"
+
+    def model(self, train_day: dt.date, tag: str) -> ModelArtifactTarget:
+        return ModelArtifactTarget(self.models_root() / train_day.isoformat() / tag)
+
+    def model_decision(self, train_day: dt.date, tag: str) -> JsonTarget:
+        return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{tag}.decision.json"))
+
+    # --- forecasts and backtests ----------------------------------------------------------------
+    def forecast(self, day: dt.date) -> ParquetTarget:
+        return ParquetTarget(self.root / "forecasts" / day.isoformat() / "forecast.parquet", schemas.FORECAST)
+
+    def backtest_dir(self, start: dt.date, end: dt.date) -> Path:
+        return self.root / "backtests" / f"{start.isoformat()}_{end.isoformat()}"
+
+    def backtest_predictions(self, start: dt.date, end: dt.date) -> ParquetTarget:
+        return ParquetTarget(self.backtest_dir(start, end) / "predictions.parquet", schemas.PREDICTIONS)
+
+    def backtest_metrics(self, start: dt.date, end: dt.date) -> JsonTarget:
+        return JsonTarget(str(self.backtest_dir(start, end) / "metrics.json"))
+
+    def backtest_report(self, start: dt.date, end: dt.date) -> TextTarget:
+        return TextTarget(str(self.backtest_dir(start, end) / "report.html"))
+
+    def backtest_figure(self, start: dt.date, end: dt.date, name: str) -> BytesTarget:
+        return BytesTarget(str(self.backtest_dir(start, end) / f"{name}.png"))
+
+    # --- operations ---------------------------------------------------------------------------
+    def status_page(self) -> TextTarget:
+        return TextTarget(str(self.root / "status" / "index.html"))

@@ -1,0 +1,118 @@
+"""Declared frame schemas: column kinds, time zones, keys, and whether emptiness is allowed.
+
+``Schema.conform`` is the one gate every frame passes before it is written (and after it is read):
+it checks that the declared columns exist with convertible types, that timestamps are tz-aware
+(stored as UTC), that key columns are unique and non-null, and returns the frame with canonical
+dtypes and column order. Errors name the schema, the column and the offending value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Kind = Literal["utc", "date", "str", "float", "int", "bool"]
+TS_UNIT = "us"
+
+
+class SchemaError(ValueError):
+    """A frame does not match its declared schema."""
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: schemas are module constants
+class Schema:
+    name: str
+    columns: dict[str, Kind]
+    key: tuple[str, ...] = ()
+    allow_empty: bool = False
+    # Extra columns of this kind are allowed (e.g. the many numeric feature columns).
+    extra: Kind | None = None
+    # Columns that may hold nulls (NaN / NaT); every other column must be complete.
+    nullable: frozenset[str] = field(default_factory=frozenset)
+
+    def conform(self, frame: pd.DataFrame, where: str = "") -> pd.DataFrame:
+        """``frame`` with canonical dtypes and column order, or :class:`SchemaError`."""
+        label = f"{self.name}{f' ({where})' if where else ''}"
+        if not isinstance(frame, pd.DataFrame):
+            raise SchemaError(f"{label}: expected a pandas DataFrame, got {type(frame).__name__}")
+        if frame.empty and not self.allow_empty:
+            raise SchemaError(f"{label}: refusing to write an empty frame")
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise SchemaError(f"{label}: missing column(s) {missing}; have {list(frame.columns)}")
+        extras = [c for c in frame.columns if c not in self.columns]
+        if extras and self.extra is None:
+            raise SchemaError(f"{label}: unexpected column(s) {extras}")
+        out = {}
+        for column, kind in self.columns.items():
+            out[column] = _convert(frame[column], kind, f"{label}: column '{column}'")
+        for column in extras:
+            out[column] = _convert(frame[column], self.extra, f"{label}: column '{column}'")
+        result = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+        self._check_nulls(result, label)
+        self._check_key(result, label)
+        return result
+
+    def _check_nulls(self, frame: pd.DataFrame, label: str) -> None:
+        for column in self.columns:
+            if column in self.nullable:
+                continue
+            nulls = frame[column].isna()
+            if nulls.any():
+                row = int(np.flatnonzero(nulls.to_numpy())[0])
+                raise SchemaError(f"{label}: column '{column}' has {int(nulls.sum())} missing value(s), first at row {row}")
+
+    def _check_key(self, frame: pd.DataFrame, label: str) -> None:
+        if not self.key or frame.empty:
+            return
+        duplicated = frame.duplicated(list(self.key), keep=False)
+        if duplicated.any():
+            example = frame.loc[duplicated, list(self.key)].iloc[0].to_dict()
+            raise SchemaError(f"{label}: {int(duplicated.sum())} rows share a key {self.key}, e.g. {example}")
+
+
+def _convert(series: pd.Series, kind: Kind, label: str) -> pd.Series:
+    values = series.reset_index(drop=True)
+    if kind == "utc":
+        if not isinstance(values.dtype, pd.DatetimeTZDtype):
+            raise SchemaError(f"{label} must hold tz-aware timestamps (UTC), got dtype {values.dtype}")
+        return values.dt.tz_convert("UTC").dt.as_unit(TS_UNIT)
+    if kind == "date":
+        return _to_dates(values, label)
+    if kind == "str":
+        if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object):
+            raise SchemaError(f"{label} must hold text, got dtype {values.dtype}")
+        non_text = values.map(lambda v: not isinstance(v, str) and not pd.isna(v))
+        if non_text.any():
+            raise SchemaError(f"{label} holds a non-text value {values[non_text].iloc[0]!r}")
+        return values
+    if kind == "float":
+        if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
+            raise SchemaError(f"{label} must be numeric, got dtype {values.dtype}")
+        return values.astype("float64")
+    if kind == "int":
+        if not pd.api.types.is_integer_dtype(values.dtype):
+            if pd.api.types.is_float_dtype(values.dtype) and values.notna().all() and (values % 1 == 0).all():
+                return values.astype("int64")
+            raise SchemaError(f"{label} must hold integers, got dtype {values.dtype}")
+        return values.astype("int64")
+    if kind == "bool":
+        if not pd.api.types.is_bool_dtype(values.dtype):
+            raise SchemaError(f"{label} must hold booleans, got dtype {values.dtype}")
+        return values.astype(bool)
+    raise SchemaError(f"{label}: unknown column kind {kind!r}")
+
+
+def _to_dates(values: pd.Series, label: str) -> pd.Series:
+    def one(value: object) -> dt.date:
+        if isinstance(value, pd.Timestamp | dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        raise SchemaError(f"{label} must hold dates, got {value!r}")
+
+    return pd.Series([one(v) for v in values], dtype=object)
