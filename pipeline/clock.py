@@ -1,0 +1,41 @@
+"""The command-line layer's clock: the only place the wall clock is read.
+
+Everything below takes dates and times as inputs. Command-line entry points (the ``luigi`` command's
+default forecast date, ``python -m pipeline.scheduler``, the deadline monitor, ``make demo``) ask
+this module for "now", and tests inject their own clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import luigi
+from luigi.parameter import _no_value
+
+from pipeline.ercot_time import CPT, UTC
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(tz=UTC)
+
+
+def today_cpt(clock: Clock = utc_now) -> dt.date:
+    """Today's date in Central Prevailing Time (the operating day key)."""
+    return clock().astimezone(CPT).date()
+
+
+class TodayInCptParameter(luigi.DateParameter):
+    """A date parameter that defaults to today in CPT, evaluated when the task is created.
+
+    (A plain ``default=`` would be evaluated once at import, and go stale in a long-running process.)
+    """
+
+    def _get_value(self, task_name: str, param_name: str):  # noqa: ANN202 - luigi's internal protocol
+        value = super()._get_value(task_name, param_name)
+        return today_cpt() if value == _no_value else value
+
+    def has_task_value(self, task_name: str, param_name: str) -> bool:
+        return True
