@@ -14,6 +14,7 @@ from typing import Any
 
 import luigi
 import pandas as pd
+from luigi.target import FileAlreadyExists
 
 from targets.schema import Schema
 
@@ -32,6 +33,20 @@ class ParquetTarget(luigi.LocalTarget):
         with self.temporary_path() as tmp:
             conformed.to_parquet(tmp, index=False)
         return conformed
+
+    def write_once(self, frame: pd.DataFrame) -> bool:
+        """Write unless the file exists already; False when another producer wrote it first.
+
+        Daily files can be produced by a daily task and by a bulk range task (same function, same
+        bytes); whichever finishes first wins and the other keeps its result.
+        """
+        if self.exists():
+            return False
+        try:
+            self.write(frame)
+        except FileAlreadyExists:
+            return False
+        return True
 
     def read(self) -> pd.DataFrame:
         """The file's frame, checked against the schema.
@@ -56,7 +71,7 @@ class ParquetTarget(luigi.LocalTarget):
 
 @functools.lru_cache(maxsize=1024)
 def _read_checked(path: str, mtime_ns: int, size: int, schema: Schema) -> pd.DataFrame:
-    return schema.conform(pd.read_parquet(path), where=path)
+    return schema.conform(pd.read_parquet(path), where=path, check_key=False)
 
 
 class CsvTarget(luigi.LocalTarget):

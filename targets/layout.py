@@ -8,7 +8,7 @@ The date appears exactly once in every dated path, so luigi's range tools can fi
     features/<tag>/cached-inputs/<D>.parquet    the same, built from cached inputs only (fallback)
     models/<D>/<tag>/                           model artifact trained on D (model.pkl + metadata.json)
     models/<D>/<tag>.decision.json              gate decision for that artifact (accepted / rejected)
-    forecasts/<D>/forecast.parquet (+ .csv)     the published forecast issued on D
+    forecasts/<D>/forecast.parquet (+ .csv)     the published forecast issued on D (+ forecast.png chart)
     backtests/<start>_<end>/                    predictions.parquet, metrics.json, report.html, *.png
     status/index.html                           the self-contained status page
 """
@@ -54,6 +54,9 @@ class Layout:
     # --- forecasts and backtests ----------------------------------------------------------------
     def forecast(self, day: dt.date) -> ParquetTarget:
         return ParquetTarget(self.root / "forecasts" / day.isoformat() / "forecast.parquet", schemas.FORECAST)
+
+    def forecast_chart(self, day: dt.date) -> BytesTarget:
+        return BytesTarget(str(self.root / "forecasts" / day.isoformat() / "forecast.png"))
 
     def backtest_dir(self, start: dt.date, end: dt.date) -> Path:
         return self.root / "backtests" / f"{start.isoformat()}_{end.isoformat()}"

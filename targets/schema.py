@@ -34,8 +34,12 @@ class Schema:
     # Columns that may hold nulls (NaN / NaT); every other column must be complete.
     nullable: frozenset[str] = field(default_factory=frozenset)
 
-    def conform(self, frame: pd.DataFrame, where: str = "") -> pd.DataFrame:
-        """``frame`` with canonical dtypes and column order, or :class:`SchemaError`."""
+    def conform(self, frame: pd.DataFrame, where: str = "", check_key: bool = True) -> pd.DataFrame:
+        """``frame`` with canonical dtypes and column order, or :class:`SchemaError`.
+
+        ``check_key=False`` skips the (costly) uniqueness check, for frames read back from files
+        that passed it when they were written.
+        """
         label = f"{self.name}{f' ({where})' if where else ''}"
         if not isinstance(frame, pd.DataFrame):
             raise SchemaError(f"{label}: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -54,7 +58,8 @@ class Schema:
             out[column] = _convert(frame[column], self.extra, f"{label}: column '{column}'")
         result = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
         self._check_nulls(result, label)
-        self._check_key(result, label)
+        if check_key:
+            self._check_key(result, label)
         return result
 
     def _check_nulls(self, frame: pd.DataFrame, label: str) -> None:
@@ -84,11 +89,12 @@ def _convert(series: pd.Series, kind: Kind, label: str) -> pd.Series:
     if kind == "date":
         return _to_dates(values, label)
     if kind == "str":
-        if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object):
+        if values.dtype == object:
+            inferred = pd.api.types.infer_dtype(values, skipna=True)
+            if inferred not in ("string", "empty"):
+                raise SchemaError(f"{label} must hold text, found values inferred as {inferred}")
+        elif not pd.api.types.is_string_dtype(values.dtype):
             raise SchemaError(f"{label} must hold text, got dtype {values.dtype}")
-        non_text = values.map(lambda v: not isinstance(v, str) and not pd.isna(v))
-        if non_text.any():
-            raise SchemaError(f"{label} holds a non-text value {values[non_text].iloc[0]!r}")
         return values
     if kind == "float":
         if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):

@@ -8,6 +8,7 @@ import luigi
 import pytest
 
 from pipeline import config as config_module
+from pipeline.tasks import common as tasks_common
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -21,11 +22,16 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RTLMP_DATA_ROOT", str(tmp_path / "data"))
     monkeypatch.setenv("LUIGI_CONFIG_PATH", str(REPO / "luigi.cfg"))
-    config_module._load_cached.cache_clear()
-    luigi.task_register.Register.clear_instance_cache()
+    reset_caches()
     yield
-    luigi.task_register.Register.clear_instance_cache()
+    reset_caches()
+
+
+def reset_caches() -> None:
+    """Forget the loaded configuration, the task context and luigi's task instances."""
     config_module._load_cached.cache_clear()
+    tasks_common._context_for.cache_clear()
+    luigi.task_register.Register.clear_instance_cache()
 
 
 @pytest.fixture
@@ -41,7 +47,7 @@ def write_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         path = tmp_path / "override.yaml"
         path.write_text(text)
         monkeypatch.setenv("RTLMP_CONFIG", str(path))
-        config_module._load_cached.cache_clear()
+        reset_caches()
         return config_module.load_config()
 
     return _write
@@ -53,3 +59,34 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real ERCOT data not found at {SHARED_DATA} (see the README's test section)")
     return SHARED_DATA
+
+
+SMALL_CONFIG = """
+market:
+  nodes: [HB_NORTH, HB_WEST]
+  thresholds: [100, 1000]
+features:
+  lookback_days: 14
+model:
+  history_days: 30
+  validation_days: 8
+  max_age_days: 6
+  max_iter: 30
+"""
+
+
+@pytest.fixture
+def small_pipeline(write_config):
+    """A fast configuration of the full pipeline on the simulator (2 nodes, 2 thresholds, 30-day windows)."""
+    return write_config(SMALL_CONFIG)
+
+
+@pytest.fixture
+def use_root(monkeypatch: pytest.MonkeyPatch):
+    """Point the pipeline at another data root (RTLMP_DATA_ROOT) and reset the caches."""
+
+    def _use(path: Path) -> None:
+        monkeypatch.setenv("RTLMP_DATA_ROOT", str(path))
+        reset_caches()
+
+    return _use

@@ -1,0 +1,45 @@
+"""ERCOT real-time price spike forecaster: a Luigi pipeline (``luigi --module pipeline <Task>``).
+
+Importing the package registers every task with Luigi and exposes ``RangeDaily`` for catch-up runs.
+"""
+
+from luigi.tools.range import RangeDaily
+
+from pipeline.tasks.backtest import Backtest
+from pipeline.tasks.features import BuildFeatures, FeatureRange
+from pipeline.tasks.fetch import (
+    FetchDamPrices,
+    FetchLoad,
+    FetchLoadForecast,
+    FetchRange,
+    FetchRenewables,
+    FetchRenewablesForecast,
+    FetchRtPrices,
+    FetchWeather,
+    FetchWeatherForecast,
+    HourlyPrices,
+    HourlyPricesRange,
+)
+from pipeline.tasks.inference import DailyInference
+from pipeline.tasks.train import GateModel, TrainModel
+
+__all__ = [
+    "Backtest",
+    "BuildFeatures",
+    "DailyInference",
+    "FeatureRange",
+    "FetchDamPrices",
+    "FetchLoad",
+    "FetchLoadForecast",
+    "FetchRange",
+    "FetchRenewables",
+    "FetchRenewablesForecast",
+    "FetchRtPrices",
+    "FetchWeather",
+    "FetchWeatherForecast",
+    "GateModel",
+    "HourlyPrices",
+    "HourlyPricesRange",
+    "RangeDaily",
+    "TrainModel",
+]

@@ -1,0 +1,158 @@
+"""Forecast verification for binary spike events: scores, calibration and breakdowns.
+
+Every metric takes outcomes ``y`` (0/1) and probabilities ``p``. Brier skill is measured against a
+reference forecast (climatology by default). Metrics on fewer than ``MIN_RELIABLE_POSITIVES``
+positive outcomes are marked ``reliable: false``: rank and calibration scores on a handful of
+spikes say little.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+MIN_RELIABLE_POSITIVES = 30
+OPERATING_POINTS = (0.05, 0.1, 0.2, 0.5)
+CALIBRATION_BINS = 10
+EPSILON = 1e-6
+
+
+def brier(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean((p - y) ** 2))
+
+
+def log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    q = np.clip(p, EPSILON, 1 - EPSILON)
+    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS) -> list[dict[str, float]]:
+    """Equal-width probability bins: mean forecast, observed frequency and count per non-empty bin."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(p, edges[1:-1], right=False), 0, bins - 1)
+    curve = []
+    for b in range(bins):
+        in_bin = index == b
+        count = int(in_bin.sum())
+        if count:
+            curve.append({
+                "bin_low": float(edges[b]), "bin_high": float(edges[b + 1]), "count": count,
+                "mean_probability": float(p[in_bin].mean()), "observed_frequency": float(y[in_bin].mean()),
+            })
+    return curve
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
+    """Count-weighted mean |forecast - observed| over the reliability bins."""
+    curve = reliability(y, p, bins)
+    total = sum(b["count"] for b in curve)
+    return float(sum(b["count"] * abs(b["mean_probability"] - b["observed_frequency"]) for b in curve) / total)
+
+
+def at_operating_point(y: np.ndarray, p: np.ndarray, cut: float) -> dict[str, float | None]:
+    """Precision and recall when alerting on ``p >= cut``."""
+    alert = p >= cut
+    hits = int((alert & (y == 1)).sum())
+    return {
+        "threshold_probability": cut,
+        "alerts": int(alert.sum()),
+        "precision": hits / int(alert.sum()) if alert.any() else None,
+        "recall": hits / int(y.sum()) if y.sum() else None,
+    }
+
+
+def binary_metrics(y: Sequence[float], p: Sequence[float], reference: Sequence[float] | None = None) -> dict[str, Any]:
+    """Every score of one forecast against outcomes (``reference``: the forecast skill is measured against)."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if y.shape != p.shape:
+        raise ValueError(f"outcomes and probabilities differ in shape: {y.shape} vs {p.shape}")
+    if not len(y):
+        return {"n": 0, "positives": 0, "reliable": False}
+    if np.isnan(p).any() or np.isnan(y).any():
+        raise ValueError("metrics need complete outcomes and probabilities (found NaN)")
+    positives = int(y.sum())
+    both_classes = 0 < positives < len(y)
+    score = brier(y, p)
+    out: dict[str, Any] = {
+        "n": int(len(y)),
+        "positives": positives,
+        "base_rate": float(y.mean()),
+        "mean_probability": float(p.mean()),
+        "reliable": positives >= MIN_RELIABLE_POSITIVES,
+        "roc_auc": float(roc_auc_score(y, p)) if both_classes else None,
+        "average_precision": float(average_precision_score(y, p)) if both_classes else None,
+        "brier": score,
+        "log_loss": log_loss(y, p),
+        "ece": expected_calibration_error(y, p),
+        "operating_points": [at_operating_point(y, p, cut) for cut in OPERATING_POINTS],
+    }
+    if reference is not None:
+        ref = brier(y, np.asarray(reference, dtype=float))
+        out["brier_reference"] = ref
+        out["brier_skill"] = 1.0 - score / ref if ref > 0 else None
+    return out
+
+
+def curves(y: Sequence[float], p: Sequence[float], max_points: int = 200) -> dict[str, Any]:
+    """ROC and precision-recall curves (thinned to ``max_points``) and the reliability curve."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    out: dict[str, Any] = {"reliability": reliability(y, p)}
+    if 0 < y.sum() < len(y):
+        fpr, tpr, _ = roc_curve(y, p)
+        precision, recall, _ = precision_recall_curve(y, p)
+        out["roc"] = _thin({"fpr": fpr, "tpr": tpr}, max_points)
+        out["precision_recall"] = _thin({"recall": recall[::-1], "precision": precision[::-1]}, max_points)
+    return out
+
+
+def _thin(columns: Mapping[str, np.ndarray], max_points: int) -> dict[str, list[float]]:
+    n = len(next(iter(columns.values())))
+    keep = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int))
+    return {name: [float(v) for v in values[keep]] for name, values in columns.items()}
+
+
+# --- breakdowns over a predictions frame --------------------------------------------------------
+
+
+def evaluate(
+    predictions: pd.DataFrame,
+    forecasts: Mapping[str, str],
+    reference: str,
+    breakdowns: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Metrics of each forecast column, per threshold, overall and by each breakdown column.
+
+    ``forecasts`` maps a display name to a probability column (the model and the baselines);
+    ``reference`` names the forecast Brier skill is measured against; ``breakdowns`` maps a name to
+    a column of ``predictions`` to group by (node, horizon day, hour, month ...). Thresholds are
+    never pooled: a $1000 spike and a $100 spike are different events.
+    """
+    breakdowns = breakdowns or {}
+    result: dict[str, Any] = {"by_threshold": {}}
+    for threshold, rows in predictions.groupby("threshold", sort=True):
+        key = group_key(threshold)
+        result["by_threshold"][key] = _score_all(rows, forecasts, reference)
+        for name, column in breakdowns.items():
+            section = result.setdefault(f"by_threshold_{name}", {}).setdefault(key, {})
+            for value, group in rows.groupby(column, sort=True):
+                section[group_key(value)] = _score_all(group, forecasts, reference)
+    return result
+
+
+def _score_all(rows: pd.DataFrame, forecasts: Mapping[str, str], reference: str) -> dict[str, Any]:
+    y = rows["outcome"].to_numpy(dtype=float)
+    ref = rows[forecasts[reference]].to_numpy(dtype=float)
+    return {name: binary_metrics(y, rows[column].to_numpy(dtype=float), ref) for name, column in forecasts.items()}
+
+
+def group_key(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,86 @@
+"""The published forecast: one row per (node, threshold, target hour), the public contract.
+
+Columns (DESIGN 3.3): forecast_date, issued_at, node, threshold, interval_start, horizon_h,
+probability, model_id, status. ``status`` is ``ok`` or the fallback used (``fallback_*``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline import ercot_time
+from targets.schemas import FORECAST
+
+STATUS_OK = "ok"
+STATUS_CACHED_INPUTS = "fallback_cached_inputs"
+STATUS_PREVIOUS = "fallback_previous"
+
+
+def forecast_frame(
+    features: pd.DataFrame,
+    probabilities: np.ndarray,
+    thresholds: Sequence[float],
+    forecast_date: dt.date,
+    issued_at: pd.Timestamp,
+    model_id: str,
+    status: str = STATUS_OK,
+) -> pd.DataFrame:
+    """Long contract frame from feature rows and their [rows, thresholds] probabilities."""
+    if probabilities.shape != (len(features), len(thresholds)):
+        raise ValueError(f"probabilities of shape {probabilities.shape} do not match "
+                         f"{len(features)} rows x {len(thresholds)} thresholds")
+    if np.isnan(probabilities).any() or (probabilities < 0).any() or (probabilities > 1).any():
+        raise ValueError("probabilities must be finite and within [0, 1]")
+    blocks = []
+    for k, threshold in enumerate(thresholds):
+        blocks.append(pd.DataFrame({
+            "node": features["node"].to_numpy(),
+            "threshold": float(threshold),
+            "interval_start": features["interval_start"].reset_index(drop=True),
+            "horizon_h": features["horizon_h"].to_numpy(),
+            "probability": probabilities[:, k],
+        }))
+    frame = pd.concat(blocks, ignore_index=True)
+    frame.insert(0, "forecast_date", [forecast_date] * len(frame))
+    frame.insert(1, "issued_at", pd.DatetimeIndex([issued_at] * len(frame)))
+    frame["model_id"] = model_id
+    frame["status"] = status
+    frame = frame.sort_values(["node", "threshold", "interval_start"], kind="stable").reset_index(drop=True)
+    return FORECAST.conform(frame)
+
+
+def republished(previous: pd.DataFrame, forecast_date: dt.date, issued_at: pd.Timestamp, horizon_hours: int = 72) -> pd.DataFrame:
+    """The previous forecast re-labelled for ``forecast_date`` (the inference fallback).
+
+    The new horizon starts 24 hours later: the hours the previous forecast covered are carried
+    over, and the last day (which it did not cover) repeats its final day's same-hour values,
+    the best persistence available. Every row says ``fallback_previous``.
+    """
+    hours = ercot_time.forecast_hours(forecast_date, horizon_hours)
+    out = []
+    for (node, threshold), rows in previous.groupby(["node", "threshold"], sort=True):
+        by_hour = rows.set_index("interval_start")["probability"]
+        values = []
+        for hour in hours:
+            value = by_hour.get(hour)
+            step_back = hour
+            while value is None or (isinstance(value, float) and np.isnan(value)):
+                step_back = step_back - pd.Timedelta(hours=24)
+                if step_back < by_hour.index.min():
+                    raise ValueError(f"previous forecast cannot cover {hour} for {node} ${threshold:g}")
+                value = by_hour.get(step_back)
+            values.append(float(value))
+        out.append(pd.DataFrame({
+            "node": node, "threshold": float(threshold), "interval_start": hours,
+            "horizon_h": np.arange(1, len(hours) + 1), "probability": values,
+        }))
+    frame = pd.concat(out, ignore_index=True)
+    frame.insert(0, "forecast_date", [forecast_date] * len(frame))
+    frame.insert(1, "issued_at", pd.DatetimeIndex([issued_at] * len(frame)))
+    frame["model_id"] = previous["model_id"].iloc[0]
+    frame["status"] = STATUS_PREVIOUS
+    return FORECAST.conform(frame)

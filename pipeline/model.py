@@ -1,0 +1,414 @@
+"""The spike model: per-threshold gradient-boosted trees, recalibrated, monotone across thresholds.
+
+Why this family: spikes are rare, non-linear interactions of scarcity drivers (tight net load,
+evening hours, recent spiking) that trees capture without hand-made interactions;
+``HistGradientBoostingClassifier`` handles the missing values our feature groups produce when a
+source lacks a dataset, trains on ~100k rows in about a second, and is deterministic given a seed.
+One pooled model per threshold across all nodes (the node is a categorical feature) lets a rare
+$1000 event at one hub inform the others.
+
+Training (:func:`fit`):
+
+1. Rows whose lowest-threshold outcome is negative are subsampled (``negative_keep``) and weighted
+   back (1 / keep), which cuts fitting time ~3x without shifting the probability scale.
+2. One booster per threshold on the fit window. A threshold with too few positives to learn from
+   gets no booster; its probability is the next-lower threshold's times their historical ratio.
+3. Platt recalibration (slope and intercept on the logit, with a prior centred on "no change")
+   on the held-out validation window, which the booster never saw.
+4. Monotone rearrangement: P(>$1000) <= P(>$250) <= P(>$100) on every row.
+
+Baselines fitted on the same window travel with the model: month x hour climatology, persistence
+(same hour yesterday / a week earlier, calibrated) and a small logistic regression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from pipeline import evaluation
+from pipeline.features import threshold_label
+
+EPS = 1e-6
+BASELINES = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    max_iter: int = 200
+    learning_rate: float = 0.06
+    max_leaf_nodes: int = 31
+    min_samples_leaf: int = 40
+    l2_regularization: float = 1.0
+    seed: int = 7
+    negative_keep: float = 0.3
+    min_positives: int = 25
+    # Strength of the prior pulling Platt's (slope, intercept) toward (1, 0), in log-loss units.
+    calibration_prior: float = 20.0
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Feature rows and their outcomes: ``outcomes[i, k]`` = spike above ``thresholds[k]`` (0/1)."""
+
+    features: pd.DataFrame
+    outcomes: np.ndarray
+    thresholds: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.features) != len(self.outcomes):
+            raise ValueError("features and outcomes differ in length")
+        if np.isnan(self.outcomes).any():
+            raise ValueError("training outcomes must be complete (drop unlabelled hours first)")
+
+
+def join_outcomes(features: pd.DataFrame, outcomes: pd.DataFrame, thresholds: Sequence[float]) -> TrainingSet:
+    """Attach outcomes (long: node, interval_start, threshold, outcome) to feature rows; drop unlabelled rows."""
+    wide = outcomes.pivot_table(index=["node", "interval_start"], columns="threshold", values="outcome",
+                                aggfunc="max")
+    wide = wide.reindex(columns=[float(t) for t in thresholds])
+    keys = pd.MultiIndex.from_frame(features[["node", "interval_start"]])
+    matrix = wide.reindex(keys).to_numpy(dtype=float)
+    labelled = ~np.isnan(matrix).any(axis=1)
+    return TrainingSet(features.loc[labelled].reset_index(drop=True), matrix[labelled], tuple(thresholds))
+
+
+# --- baselines ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Climatology:
+    """P(spike) by node, CPT month and hour, shrunk toward the node's hour-of-day rate."""
+
+    thresholds: tuple[float, ...]
+    strength: float = 10.0
+    table_: dict[tuple[str, int, int], np.ndarray] = field(default_factory=dict)
+    by_hour_: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    overall_: np.ndarray | None = None
+
+    def fit(self, data: TrainingSet) -> Climatology:
+        # One row per (node, target hour): the 3 horizons repeat the same outcome.
+        frame = _unique_targets(data)
+        y = np.stack(frame["y"].to_numpy())
+        self.overall_ = (y.sum(axis=0) + 0.5) / (len(y) + 1.0)
+        hour_groups = frame.groupby(["node", "hour"]).indices
+        for key, idx in hour_groups.items():
+            self.by_hour_[key] = (y[idx].sum(axis=0) + self.strength * self.overall_) / (len(idx) + self.strength)
+        for (node, month, hour), idx in frame.groupby(["node", "month", "hour"]).indices.items():
+            prior = self.by_hour_[(node, hour)]
+            self.table_[(node, month, hour)] = (y[idx].sum(axis=0) + self.strength * prior) / (len(idx) + self.strength)
+        return self
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        nodes = features["node"].to_numpy()
+        months = features["month"].to_numpy(dtype=int)
+        hours = features["hour_of_day"].to_numpy(dtype=int)
+        out = np.empty((len(features), len(self.thresholds)))
+        for i, key in enumerate(zip(nodes, months, hours)):
+            row = self.table_.get(key)
+            if row is None:
+                row = self.by_hour_.get((key[0], key[2]), self.overall_)
+            out[i] = row
+        return out
+
+
+def _unique_targets(data: TrainingSet) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "node": data.features["node"].to_numpy(),
+        "interval_start": data.features["interval_start"].to_numpy(),
+        "month": data.features["month"].to_numpy(dtype=int),
+        "hour": data.features["hour_of_day"].to_numpy(dtype=int),
+        "y": list(data.outcomes),
+    })
+    return frame.drop_duplicates(["node", "interval_start"]).reset_index(drop=True)
+
+
+@dataclass
+class Persistence:
+    """P(spike | the same hour spiked ``column`` ago), estimated on the training window."""
+
+    thresholds: tuple[float, ...]
+    column: str
+    rates_: np.ndarray | None = None  # [2, thresholds]: row 0 = did not spike, row 1 = spiked; NaN row = unknown
+    unknown_: np.ndarray | None = None
+
+    def fit(self, data: TrainingSet) -> Persistence:
+        previous = data.features[self.column].to_numpy(dtype=float)
+        self.rates_ = np.empty((2, len(self.thresholds)))
+        for k, threshold in enumerate(self.thresholds):
+            y = data.outcomes[:, k]
+            known = ~np.isnan(previous)
+            spiked = known & (previous > threshold)
+            for state, mask in ((0, known & ~spiked), (1, spiked)):
+                self.rates_[state, k] = (y[mask].sum() + 0.5) / (mask.sum() + 1.0)
+        self.unknown_ = (data.outcomes.sum(axis=0) + 0.5) / (len(data.outcomes) + 1.0)
+        return self
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        previous = features[self.column].to_numpy(dtype=float)
+        out = np.empty((len(features), len(self.thresholds)))
+        for k, threshold in enumerate(self.thresholds):
+            spiked = (previous > threshold).astype(int)
+            out[:, k] = np.where(np.isnan(previous), self.unknown_[k], self.rates_[spiked, k])
+        return out
+
+
+LOGISTIC_INPUTS = ("spike_rate_{t}_hod_7d", "spike_rate_{t}_hod_28d", "sys_spike_rate_{t}_hod_7d",
+                   "days_since_spike_{t}")
+LOGISTIC_SHARED = ("price_max_hod_d1", "price_mean_hod_7d", "horizon_h")
+
+
+@dataclass
+class LogisticBaseline:
+    """A small logistic regression on recent spike rates, yesterday's price and the hour."""
+
+    thresholds: tuple[float, ...]
+    models_: list[Any] = field(default_factory=list)
+
+    def _design(self, features: pd.DataFrame, threshold: float) -> np.ndarray:
+        t = threshold_label(threshold)
+        columns = [c.format(t=t) for c in LOGISTIC_INPUTS] + list(LOGISTIC_SHARED)
+        x = features[columns].to_numpy(dtype=float)
+        x[:, columns.index("price_max_hod_d1")] = np.log1p(np.clip(x[:, columns.index("price_max_hod_d1")], 0, None))
+        hour = features["hour_of_day"].to_numpy(dtype=float)
+        return np.column_stack([x, np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)])
+
+    def fit(self, data: TrainingSet) -> LogisticBaseline:
+        self.models_ = []
+        for k, threshold in enumerate(self.thresholds):
+            y = data.outcomes[:, k]
+            if 0 < y.sum() < len(y):
+                model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                      StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
+                model.fit(self._design(data.features, threshold), y)
+                self.models_.append(model)
+            else:
+                self.models_.append(float((y.sum() + 0.5) / (len(y) + 1.0)))
+        return self
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        out = np.empty((len(features), len(self.thresholds)))
+        for k, (threshold, model) in enumerate(zip(self.thresholds, self.models_)):
+            if isinstance(model, float):
+                out[:, k] = model
+            else:
+                out[:, k] = model.predict_proba(self._design(features, threshold))[:, 1]
+        return out
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, EPS, 1 - EPS)
+    return np.log(q / (1 - q))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def fit_platt(raw: np.ndarray, y: np.ndarray, prior: float) -> tuple[float, float]:
+    """Slope and intercept on logit(raw) minimising log loss plus a Gaussian prior toward (1, 0)."""
+    z = _logit(raw)
+
+    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
+        a, b = params
+        p = np.clip(_sigmoid(a * z + b), EPS, 1 - EPS)
+        loss = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) + prior * ((a - 1) ** 2 + b**2)
+        residual = p - y
+        grad = np.array([np.sum(residual * z) + 2 * prior * (a - 1), np.sum(residual) + 2 * prior * b])
+        return loss, grad
+
+    result = minimize(objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    a, b = result.x
+    return float(a), float(b)
+
+
+def monotone(probabilities: np.ndarray) -> np.ndarray:
+    """Force P(> higher threshold) <= P(> lower threshold) on every row (thresholds ascending)."""
+    return np.minimum.accumulate(probabilities, axis=1)
+
+
+@dataclass
+class SpikeModel:
+    nodes: tuple[str, ...]
+    thresholds: tuple[float, ...]
+    feature_names: tuple[str, ...]
+    settings: ModelSettings
+    columns_: tuple[str, ...] = ()  # the offered features that hold any data in the fit window
+    boosters_: list[HistGradientBoostingClassifier | None] = field(default_factory=list)
+    fallback_ratio_: list[float | None] = field(default_factory=list)
+    calibration_: list[tuple[float, float]] = field(default_factory=list)
+    baselines_: dict[str, Any] = field(default_factory=dict)
+
+    # -- design matrix --
+    def _design(self, features: pd.DataFrame) -> np.ndarray:
+        node_code = features["node"].map({n: i for i, n in enumerate(self.nodes)})
+        if node_code.isna().any():
+            unknown = sorted(set(features.loc[node_code.isna(), "node"]))
+            raise ValueError(f"the model was trained for nodes {list(self.nodes)}, not {unknown}")
+        x = features[list(self.columns_)].to_numpy(dtype=float)
+        return np.column_stack([x, node_code.to_numpy(dtype=float)])
+
+    def _booster(self) -> HistGradientBoostingClassifier:
+        s = self.settings
+        categorical = [len(self.columns_)] if len(self.nodes) > 1 else None
+        return HistGradientBoostingClassifier(
+            max_iter=s.max_iter, learning_rate=s.learning_rate, max_leaf_nodes=s.max_leaf_nodes,
+            min_samples_leaf=s.min_samples_leaf, l2_regularization=s.l2_regularization,
+            early_stopping=False, random_state=s.seed, categorical_features=categorical,
+        )
+
+    # -- fitting --
+    def fit_boosters(self, data: TrainingSet) -> SpikeModel:
+        # A feature group whose source is absent for this configuration is all-NaN: leave it out.
+        present = data.features[list(self.feature_names)].notna().any(axis=0)
+        self.columns_ = tuple(name for name in self.feature_names if present[name])
+        x = self._design(data.features)
+        rng = np.random.default_rng(self.settings.seed)
+        keep_prob = self.settings.negative_keep
+        negative = data.outcomes[:, 0] == 0
+        keep = ~negative | (rng.random(len(x)) < keep_prob)
+        weight = np.where(negative, 1.0 / keep_prob, 1.0)[keep]
+        x, y_all = x[keep], data.outcomes[keep]
+        self.boosters_, self.fallback_ratio_ = [], []
+        for k in range(len(self.thresholds)):
+            y = y_all[:, k]
+            positives = int(y.sum())
+            if positives >= self.settings.min_positives and positives < len(y):
+                booster = self._booster().fit(x, y, sample_weight=weight)
+                self.boosters_.append(booster)
+                self.fallback_ratio_.append(None)
+            else:
+                self.boosters_.append(None)
+                lower = data.outcomes[:, k - 1].sum() if k else len(data.outcomes)
+                self.fallback_ratio_.append(float((data.outcomes[:, k].sum() + 0.5) / (lower + 1.0)))
+        return self
+
+    def raw_probabilities(self, features: pd.DataFrame) -> np.ndarray:
+        x = self._design(features)
+        out = np.empty((len(x), len(self.thresholds)))
+        for k, booster in enumerate(self.boosters_):
+            if booster is not None:
+                out[:, k] = booster.predict_proba(x)[:, 1]
+            else:
+                base = out[:, k - 1] if k else np.ones(len(x))
+                out[:, k] = base * self.fallback_ratio_[k]
+        return out
+
+    def calibrate(self, raw: np.ndarray, outcomes: np.ndarray) -> list[tuple[float, float]]:
+        """Platt parameters per threshold fitted on (raw probability, outcome) pairs."""
+        params = []
+        for k in range(len(self.thresholds)):
+            y = outcomes[:, k]
+            if self.boosters_[k] is None or y.sum() < 5:
+                params.append((1.0, 0.0))
+            else:
+                params.append(fit_platt(raw[:, k], y, self.settings.calibration_prior))
+        return params
+
+    def apply_calibration(self, raw: np.ndarray, params: Sequence[tuple[float, float]]) -> np.ndarray:
+        out = np.column_stack([_sigmoid(a * _logit(raw[:, k]) + b) for k, (a, b) in enumerate(params)])
+        return monotone(out)
+
+    # -- prediction --
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """Calibrated, monotone probabilities [rows, thresholds]."""
+        return self.apply_calibration(self.raw_probabilities(features), self.calibration_)
+
+    def predict_baselines(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {name: monotone(model.predict(features)) for name, model in self.baselines_.items()}
+
+    def feature_importance(self) -> dict[str, dict[str, float]]:
+        """Total split gain per feature and threshold, normalised to sum to 1."""
+        names = [*self.columns_, "node"]
+        out = {}
+        for threshold, booster in zip(self.thresholds, self.boosters_):
+            if booster is None:
+                continue
+            gains = np.zeros(len(names))
+            for iteration in booster._predictors:  # noqa: SLF001 - sklearn keeps split gains here
+                nodes = iteration[0].nodes
+                splits = nodes[nodes["is_leaf"] == 0]
+                np.add.at(gains, splits["feature_idx"], splits["gain"])
+            total = gains.sum() or 1.0
+            ranked = sorted(zip(names, gains / total), key=lambda item: -item[1])
+            out[threshold_label(threshold)] = {name: round(float(g), 6) for name, g in ranked if g > 0}
+        return out
+
+
+def _day_folds(days: np.ndarray) -> np.ndarray:
+    """Two folds of whole issue days (first half / second half) for cross-fitted calibration."""
+    unique = np.unique(days)
+    second = set(unique[len(unique) // 2:])
+    return np.asarray([d in second for d in days])
+
+
+def crossfit_probabilities(model: SpikeModel, data: TrainingSet) -> np.ndarray:
+    """Calibrated probabilities on ``data`` with Platt fitted on one half of its days, scored on the other.
+
+    Out of sample for the calibration step; used to score any model (new or incumbent) fairly on
+    a validation window, whatever calibration the model itself carries.
+    """
+    raw = model.raw_probabilities(data.features)
+    second_half = _day_folds(data.features["issue_day"].to_numpy())
+    out = np.empty_like(raw)
+    for fold in (False, True):
+        train, score = second_half != fold, second_half == fold
+        out[score] = model.apply_calibration(raw[score], model.calibrate(raw[train], data.outcomes[train]))
+    return out
+
+
+def fit(
+    fit_set: TrainingSet, validation_set: TrainingSet, nodes: Sequence[str], feature_names: Sequence[str],
+    settings: ModelSettings,
+) -> tuple[SpikeModel, dict[str, Any]]:
+    """Train the model and its baselines; return it with its validation report.
+
+    The report's model scores use cross-fitted calibration (:func:`crossfit_probabilities`), so
+    they are out of sample even though the served calibration uses the whole validation window.
+    """
+    thresholds = fit_set.thresholds
+    model = SpikeModel(tuple(nodes), thresholds, tuple(feature_names), settings).fit_boosters(fit_set)
+    raw = model.raw_probabilities(validation_set.features)
+    model.calibration_ = model.calibrate(raw, validation_set.outcomes)
+    model.baselines_ = {
+        "climatology": Climatology(thresholds).fit(fit_set),
+        "persistence_yesterday": Persistence(thresholds, "price_max_hod_d1").fit(fit_set),
+        "persistence_last_week": Persistence(thresholds, "price_max_hod_lastweek").fit(fit_set),
+        "logistic": LogisticBaseline(thresholds).fit(fit_set),
+    }
+    report = validation_report(validation_set, crossfit_probabilities(model, validation_set),
+                               model.predict_baselines(validation_set.features))
+    return model, report
+
+
+def validation_report(data: TrainingSet, model_p: np.ndarray, baselines: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Metrics of the model and each baseline per threshold on a labelled set."""
+    report: dict[str, Any] = {}
+    for k, threshold in enumerate(data.thresholds):
+        y = data.outcomes[:, k]
+        reference = baselines["climatology"][:, k]
+        entry = {"model": evaluation.binary_metrics(y, model_p[:, k], reference)}
+        for name, p in baselines.items():
+            entry[name] = evaluation.binary_metrics(y, p[:, k], reference)
+        report[threshold_label(threshold)] = entry
+    return report
+
+
+def gate_score(report: dict[str, Any], metric: str, name: str = "model") -> float:
+    """One number to compare models on the same validation window: the mean of ``metric`` over thresholds."""
+    values = [entry[name][metric] for entry in report.values()]
+    return float(np.mean(values))
+

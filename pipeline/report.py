@@ -1,0 +1,121 @@
+"""Render a day's forecast for people: a readable table and a chart.
+
+    python -m pipeline.report forecast --date 2024-03-09 [--top 3] [--chart forecast.png]
+
+The table lists, per node and threshold, the hours with the highest spike probability (in CPT,
+hour-ending style labels as traders read them) and the peak per operating day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import ercot_time
+from pipeline.config import ConfigError, load_config
+from targets import Layout
+from targets.files import BytesTarget
+
+
+def cpt_label(ts: pd.Timestamp) -> str:
+    """'Sun 03-10 18:00-19:00 CDT' for an hour starting at ``ts`` (UTC)."""
+    local = ts.tz_convert(ercot_time.CPT)
+    end = (ts + ercot_time.HOUR).tz_convert(ercot_time.CPT)
+    return f"{local:%a %m-%d %H:%M}-{end:%H:%M} {local.tzname()}"
+
+
+def summary_table(forecast: pd.DataFrame, top: int = 3) -> str:
+    """Plain-text summary: per node and threshold, the ``top`` most likely spike hours and daily peaks."""
+    lines = []
+    first = forecast.iloc[0]
+    statuses = ", ".join(sorted(forecast["status"].unique()))
+    lines.append(f"Forecast issued {first['forecast_date']} at {cpt_label(first['issued_at'])[:-12].strip()} "
+                 f"(model {first['model_id']}, status {statuses})")
+    local_days = forecast["interval_start"].dt.tz_convert(ercot_time.CPT).dt.date
+    days = sorted(local_days.unique())
+    header = f"{'node':<12}{'threshold':>10}  " + "".join(f"{d:%a %m-%d}  " for d in days) + "most likely hours"
+    lines.append("")
+    lines.append("Peak hourly probability of a real-time price above the threshold, per operating day (CPT):")
+    lines.append(header)
+    for (node, threshold), rows in forecast.groupby(["node", "threshold"], sort=True):
+        peaks = rows.groupby(local_days[rows.index])["probability"].max()
+        best = rows.nlargest(top, "probability")
+        hours = "; ".join(f"{cpt_label(r.interval_start)} {r.probability:.0%}" for r in best.itertuples())
+        cells = "".join(f"{peaks.get(d, float('nan')):>9.1%}  " for d in days)
+        lines.append(f"{node:<12}{'$' + format(threshold, 'g'):>10}  {cells}{hours}")
+    return "\n".join(lines)
+
+
+def forecast_chart(forecast: pd.DataFrame) -> bytes:
+    """PNG: probability by hour for every node, one panel per threshold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    thresholds = sorted(forecast["threshold"].unique())
+    fig, axes = plt.subplots(len(thresholds), 1, figsize=(11, 2.6 * len(thresholds)), sharex=True, squeeze=False)
+    for ax, threshold in zip(axes[:, 0], thresholds):
+        rows = forecast[forecast["threshold"] == threshold]
+        for node, by_node in rows.groupby("node", sort=True):
+            local = by_node["interval_start"].dt.tz_convert(ercot_time.CPT)
+            ax.step(local, by_node["probability"], where="post", label=node, linewidth=1.4)
+        ax.set_ylabel(f"P(> ${threshold:g})")
+        ax.set_ylim(0, max(0.05, float(rows["probability"].max()) * 1.15))
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="upper left", ncol=4, fontsize=8)
+    first = forecast.iloc[0]
+    axes[0, 0].set_title(f"Real-time price spike probability, forecast issued {first['forecast_date']} "
+                         f"(hours in CPT; model {first['model_id']})", fontsize=10)
+    axes[-1, 0].set_xlabel("hour (America/Chicago)")
+    fig.autofmt_xdate()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _forecast_command(args: argparse.Namespace) -> int:
+    config = load_config()
+    target = Layout(config.data_root).forecast(args.date)
+    if not target.exists():
+        print(f"no forecast for {args.date} at {target.path} "
+              f"(run: luigi --module pipeline DailyInference --date {args.date} --local-scheduler)", file=sys.stderr)
+        return 1
+    forecast = target.read()
+    print(f"Forecast file: {Path(target.path).resolve()}")
+    print(f"CSV copy:      {target.csv_path.resolve()}")
+    if config.sources.market == "synthetic":
+        print("Data source:   SIMULATED market (the embedded ERCOT-like simulator), not real ERCOT prices")
+    print()
+    print(summary_table(forecast, args.top))
+    if args.chart:
+        chart = BytesTarget(str(args.chart)) if args.chart != "default" else Layout(config.data_root).forecast_chart(args.date)
+        chart.write(forecast_chart(forecast))
+        print(f"\nChart: {Path(chart.path).resolve()}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.report", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    forecast = commands.add_parser("forecast", help="show one day's forecast as a table (and a chart)")
+    forecast.add_argument("--date", type=dt.date.fromisoformat, required=True, help="issue day D (YYYY-MM-DD)")
+    forecast.add_argument("--top", type=int, default=3, help="most likely hours listed per node and threshold")
+    forecast.add_argument("--chart", nargs="?", const="default",
+                          help="also write a PNG chart (default: forecasts/<D>/forecast.png beside the forecast)")
+    args = parser.parse_args(argv)
+    try:
+        return _forecast_command(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

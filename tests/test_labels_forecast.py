@@ -1,0 +1,74 @@
+"""Spike labels from 5- and 15-minute prices, and the contract forecast frame."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import ercot_time
+from pipeline.forecast import STATUS_PREVIOUS, forecast_frame, republished
+from pipeline.labels import hourly_prices, incomplete_hours, spike_outcomes
+from targets.schemas import FORECAST
+
+
+def rt(prices: list[float], minutes: int, start: str = "2024-07-10 22:00") -> pd.DataFrame:
+    starts = pd.date_range(start, periods=len(prices), freq=f"{minutes}min", tz="UTC")
+    return pd.DataFrame({"interval_start": starts, "node": "HB_NORTH", "price": prices,
+                         "interval_minutes": minutes, "published_at": starts + pd.Timedelta(minutes=minutes + 5)})
+
+
+def test_an_hour_spikes_when_any_five_minute_price_exceeds_the_threshold() -> None:
+    hourly = hourly_prices(rt([30.0] * 11 + [120.0], 5))
+    assert hourly["price_max"].tolist() == [120.0]
+    assert hourly["price_mean"].iloc[0] == pytest.approx((30 * 11 + 120) / 12)
+    outcomes = spike_outcomes(hourly, (100.0, 250.0))
+    assert outcomes["outcome"].tolist() == [1, 0]
+
+
+def test_fifteen_minute_prices_label_too_and_publication_is_the_last_interval() -> None:
+    frame = rt([20.0, 260.0, 20.0, 20.0], 15)
+    hourly = hourly_prices(frame)
+    assert hourly["expected_intervals"].tolist() == [4]
+    assert hourly["published_at"].iloc[0] == frame["published_at"].max()
+
+
+def test_incomplete_hours_get_no_label() -> None:
+    hourly = hourly_prices(rt([30.0] * 10, 5))
+    assert spike_outcomes(hourly, (100.0,)).empty
+    assert len(incomplete_hours(hourly)) == 1
+
+
+def test_forecast_frame_follows_the_contract() -> None:
+    hours = ercot_time.forecast_hours(dt.date(2024, 3, 9))
+    features = pd.DataFrame({"node": np.repeat(["HB_NORTH", "HB_WEST"], 72),
+                             "interval_start": hours[np.tile(np.arange(72), 2)],
+                             "horizon_h": np.tile(np.arange(1, 73), 2)})
+    probabilities = np.column_stack([np.full(144, 0.3), np.full(144, 0.1)])
+    issued = ercot_time.local_time_on(dt.date(2024, 3, 9), "06:00")
+    frame = forecast_frame(features, probabilities, (100.0, 1000.0), dt.date(2024, 3, 9), issued, "m1")
+    assert list(frame.columns) == list(FORECAST.columns)
+    assert len(frame) == 72 * 2 * 2
+    assert set(frame["status"]) == {"ok"}
+    with pytest.raises(ValueError, match="within"):
+        forecast_frame(features, probabilities + 1, (100.0, 1000.0), dt.date(2024, 3, 9), issued, "m1")
+
+
+def test_previous_forecast_is_republished_for_the_next_day() -> None:
+    hours = ercot_time.forecast_hours(dt.date(2024, 3, 9))
+    features = pd.DataFrame({"node": "HB_NORTH", "interval_start": hours, "horizon_h": np.arange(1, 73)})
+    previous = forecast_frame(features, np.linspace(0, 0.71, 72)[:, None], (100.0,), dt.date(2024, 3, 9),
+                              ercot_time.local_time_on(dt.date(2024, 3, 9), "06:00"), "m1")
+    issued = ercot_time.local_time_on(dt.date(2024, 3, 10), "06:00")
+    again = republished(previous, dt.date(2024, 3, 10), issued)
+    assert len(again) == 72 and set(again["status"]) == {STATUS_PREVIOUS}
+    assert again["interval_start"].iloc[0] == ercot_time.day_start(dt.date(2024, 3, 11))
+    carried = again.set_index("interval_start")["probability"]
+    original = previous.set_index("interval_start")["probability"]
+    overlap = carried.index.intersection(original.index)
+    assert len(overlap) == 49  # the 23-hour spring-forward day shifts the horizon by 23 hours only
+    assert (carried[overlap] == original[overlap]).all()
+    last = again["interval_start"].iloc[-1]
+    assert carried[last] == original[last - pd.Timedelta(hours=24)]

@@ -1,0 +1,129 @@
+"""Pure model tier: monotone probabilities, calibration, baselines, determinism, the gate rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import model, registry
+from pipeline.model import ModelSettings, SpikeModel, TrainingSet, fit, fit_platt, monotone
+
+THRESHOLDS = (100.0, 250.0, 1000.0)
+FAST = ModelSettings(max_iter=40, min_samples_leaf=20, seed=3)
+
+
+def synthetic_set(n_days: int, first: dt.date, seed: int, shuffle_labels: bool = False) -> TrainingSet:
+    """Rows whose spike odds rise with 'tightness' and in the evening, like the real drivers."""
+    rng = np.random.default_rng(seed)
+    rows = n_days * 24 * 2
+    issue = np.repeat([first + dt.timedelta(days=i) for i in range(n_days)], 48)
+    hour = np.tile(np.arange(24), n_days * 2).astype(float)
+    tight = rng.normal(size=rows)
+    score = 1.6 * tight + 1.2 * ((hour >= 16) & (hour <= 20)) - 4.2
+    price = 30 * np.exp(0.5 * rng.normal(size=rows) + np.maximum(score + 3.0, 0) * 1.4)
+    features = pd.DataFrame({
+        "issue_day": issue,
+        "node": np.tile(np.repeat(["HB_NORTH", "HB_WEST"], 24), n_days),
+        "interval_start": pd.date_range("2024-01-01", periods=rows, freq="h", tz="UTC"),
+        "horizon_h": np.tile(np.arange(1, 25), n_days * 2),
+        "tightness": tight, "hour_of_day": hour, "month": 7.0,
+        "price_max_hod_d1": np.roll(price, 24), "price_max_hod_lastweek": np.roll(price, 168),
+        "empty_group": np.nan,
+    })
+    for t in ("100", "250", "1000"):
+        for name in ("spike_rate_{t}_hod_7d", "spike_rate_{t}_hod_28d", "sys_spike_rate_{t}_hod_7d",
+                     "days_since_spike_{t}"):
+            features[name.format(t=t)] = rng.random(rows)
+    features["price_mean_hod_7d"] = 30.0
+    outcomes = np.column_stack([(price > t).astype(float) for t in THRESHOLDS])
+    if shuffle_labels:
+        outcomes = outcomes[rng.permutation(rows)]
+    return TrainingSet(features, outcomes, THRESHOLDS)
+
+
+FEATURES = ("tightness", "hour_of_day", "price_max_hod_d1", "empty_group")
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[SpikeModel, dict, TrainingSet]:
+    fit_set = synthetic_set(200, dt.date(2023, 1, 1), seed=1)
+    validation = synthetic_set(40, dt.date(2023, 7, 20), seed=2)
+    fitted, report = fit(fit_set, validation, ("HB_NORTH", "HB_WEST"), FEATURES, FAST)
+    return fitted, report, validation
+
+
+def test_probabilities_are_monotone_across_thresholds_and_in_range(trained) -> None:
+    fitted, _, validation = trained
+    p = fitted.predict(validation.features)
+    assert p.shape == (len(validation.features), 3)
+    assert ((p >= 0) & (p <= 1)).all()
+    assert (np.diff(p, axis=1) <= 0).all()
+
+
+def test_model_learns_the_driver_and_beats_climatology(trained) -> None:
+    _, report, _ = trained
+    at_100 = report["100"]
+    assert at_100["model"]["roc_auc"] > 0.85
+    assert at_100["model"]["roc_auc"] > at_100["climatology"]["roc_auc"] + 0.1
+    assert at_100["model"]["brier"] < at_100["climatology"]["brier"]
+    assert set(at_100) == {"model", *model.BASELINES}
+
+
+def test_empty_feature_groups_are_left_out(trained) -> None:
+    fitted, _, _ = trained
+    assert "empty_group" not in fitted.columns_
+    assert "tightness" in fitted.feature_importance()["100"]
+
+
+def test_training_is_deterministic_given_the_seed() -> None:
+    fit_set = synthetic_set(60, dt.date(2023, 1, 1), seed=1)
+    validation = synthetic_set(20, dt.date(2023, 3, 10), seed=2)
+    a, _ = fit(fit_set, validation, ("HB_NORTH", "HB_WEST"), FEATURES, FAST)
+    b, _ = fit(fit_set, validation, ("HB_NORTH", "HB_WEST"), FEATURES, FAST)
+    np.testing.assert_array_equal(a.predict(validation.features), b.predict(validation.features))
+
+
+def test_shuffled_labels_are_rejected_by_the_gate(trained) -> None:
+    good, _, validation = trained
+    shuffled = synthetic_set(200, dt.date(2023, 1, 1), seed=1, shuffle_labels=True)
+    bad, _ = fit(shuffled, synthetic_set(40, dt.date(2023, 7, 20), seed=2), ("HB_NORTH", "HB_WEST"), FEATURES, FAST)
+    bad_score = model.gate_score(model.validation_report(validation, model.crossfit_probabilities(bad, validation),
+                                                         bad.predict_baselines(validation.features)), "brier")
+    good_score = model.gate_score(model.validation_report(validation, model.crossfit_probabilities(good, validation),
+                                                          good.predict_baselines(validation.features)), "brier")
+    assert registry.decide(bad_score, good_score, margin=0.0).status == "rejected"
+    assert registry.decide(good_score, bad_score, margin=0.0).status == "accepted"
+
+
+def test_rare_threshold_without_enough_positives_uses_the_ratio_fallback() -> None:
+    fit_set = synthetic_set(40, dt.date(2023, 1, 1), seed=5)
+    fit_set.outcomes[:, 2] = 0.0
+    fit_set.outcomes[:3, 2] = 1.0
+    fit_set.outcomes[:3, :2] = 1.0
+    fitted, _ = fit(fit_set, synthetic_set(10, dt.date(2023, 3, 1), seed=6), ("HB_NORTH", "HB_WEST"), FEATURES, FAST)
+    assert fitted.boosters_[2] is None and fitted.fallback_ratio_[2] is not None
+    p = fitted.predict(fit_set.features)
+    assert (p[:, 2] <= p[:, 1]).all()
+
+
+def test_platt_prior_keeps_identity_without_evidence() -> None:
+    a, b = fit_platt(np.full(10, 0.2), np.zeros(10), prior=1e6)
+    assert a == pytest.approx(1.0, abs=1e-3) and b == pytest.approx(0.0, abs=1e-3)
+    raw = np.linspace(0.01, 0.5, 400)
+    y = (np.random.default_rng(0).random(400) < raw / 2).astype(float)  # raw is twice too high
+    a, b = fit_platt(raw, y, prior=1.0)
+    calibrated = 1 / (1 + np.exp(-(a * np.log(raw / (1 - raw)) + b)))
+    assert abs(calibrated.mean() - y.mean()) < abs(raw.mean() - y.mean())
+
+
+def test_monotone_rearrangement() -> None:
+    assert monotone(np.array([[0.2, 0.3, 0.1]])).tolist() == [[0.2, 0.2, 0.1]]
+
+
+def test_unknown_node_is_refused(trained) -> None:
+    fitted, _, validation = trained
+    with pytest.raises(ValueError, match="HB_PAN"):
+        fitted.predict(validation.features.assign(node="HB_PAN"))

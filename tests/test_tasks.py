@@ -1,0 +1,157 @@
+"""Task tier on a temporary data root with the simulator: the chain, idempotence, and as-of correctness."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import luigi
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import ercot_time
+from pipeline.tasks.common import context
+from pipeline.tasks.features import BuildFeatures, FeatureRange
+from pipeline.tasks.fetch import FETCH_TASKS, FetchRange
+from pipeline.tasks.inference import DailyInference
+from targets.schemas import FORECAST, FORECAST_DATASETS
+
+from tests.conftest import reset_caches
+
+ISSUE_DAY = dt.date(2024, 7, 16)
+
+
+def build(*tasks: luigi.Task) -> None:
+    result = luigi.build(list(tasks), local_scheduler=True, detailed_summary=True, workers=1)
+    assert result.status.name in {"SUCCESS", "SUCCESS_WITH_RETRY"}, result.summary_text
+
+
+def forecast_of(day: dt.date) -> pd.DataFrame:
+    reset_caches()
+    return context().layout.forecast(day).read()
+
+
+def test_daily_inference_writes_the_contract_forecast(small_pipeline, data_root: Path) -> None:
+    build(DailyInference(date=dt.date(2024, 3, 9)))
+    forecast = forecast_of(dt.date(2024, 3, 9))
+    assert list(forecast.columns) == list(FORECAST.columns)
+    assert len(forecast) == 72 * 2 * 2
+    assert forecast["probability"].between(0, 1).all()
+    for (_, _), rows in forecast.groupby(["node", "threshold"]):
+        assert rows["horizon_h"].tolist() == list(range(1, 73))
+        assert list(rows["interval_start"]) == list(ercot_time.forecast_hours(dt.date(2024, 3, 9)))
+    wide = forecast.pivot_table(index=["node", "interval_start"], columns="threshold", values="probability")
+    assert (wide[1000.0] <= wide[100.0]).all()
+    assert (data_root / "forecasts" / "2024-03-09" / "forecast.csv").is_file()
+    assert set(forecast["status"]) == {"ok"}
+    decisions = list((data_root / "models").glob("*/*.decision.json"))
+    assert decisions, "the serving model has a gate record"
+
+
+def test_rerunning_does_no_work(small_pipeline, data_root: Path) -> None:
+    build(DailyInference(date=dt.date(2024, 3, 9)))
+    before = {p: p.stat().st_mtime_ns for p in data_root.rglob("*") if p.is_file()}
+    reset_caches()
+    result = luigi.build([DailyInference(date=dt.date(2024, 3, 9))], local_scheduler=True, detailed_summary=True)
+    assert "complete ones were encountered" in result.summary_text and "ran successfully" not in result.summary_text
+    after = {p: p.stat().st_mtime_ns for p in data_root.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_daily_and_bulk_feature_tasks_write_identical_files(small_pipeline, tmp_path: Path, use_root) -> None:
+    use_root(tmp_path / "daily")
+    build(BuildFeatures(date=ISSUE_DAY))
+    daily = context().layout.features(context().features_tag, ISSUE_DAY).read()
+    use_root(tmp_path / "bulk")
+    build(FeatureRange(start=ISSUE_DAY - dt.timedelta(days=2), end=ISSUE_DAY + dt.timedelta(days=1)))
+    bulk = context().layout.features(context().features_tag, ISSUE_DAY).read()
+    pd.testing.assert_frame_equal(daily, bulk)
+
+
+# --- as-of correctness -----------------------------------------------------------------------------
+
+
+def _perturb(frame: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
+    """Scale and shift every numeric value (except published_at / interval columns) on the given rows."""
+    frame = frame.copy()
+    numeric = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    frame.loc[rows, numeric] = frame.loc[rows, numeric] * 3.0 + 77.0
+    return frame
+
+
+def _rewrite_raw(root: Path, change) -> int:
+    """Apply ``change(dataset, frame) -> frame`` to every raw file under ``root``; count changed files."""
+    changed = 0
+    for path in sorted((root / "raw").rglob("*.parquet")):
+        dataset = path.parent.name
+        frame = pd.read_parquet(path)
+        new = change(dataset, frame)
+        if not new.equals(frame):
+            path.unlink()
+            new.to_parquet(path, index=False)
+            changed += 1
+    return changed
+
+
+def _reset_derived(root: Path) -> None:
+    for folder in ("derived", "features", "models", "forecasts"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+
+
+@pytest.fixture
+def history_with_future(small_pipeline, tmp_path: Path, use_root) -> tuple[Path, pd.DataFrame]:
+    """A data root holding raw data from well before to well after the issue time, and its forecast."""
+    root = tmp_path / "original"
+    use_root(root)
+    first, last = ISSUE_DAY - dt.timedelta(days=80), ISSUE_DAY + dt.timedelta(days=6)
+    build(*[FetchRange(dataset=name, start=first, end=last) for name in FETCH_TASKS])
+    build(DailyInference(date=ISSUE_DAY))
+    return root, forecast_of(ISSUE_DAY)
+
+
+def test_data_published_after_the_issue_time_cannot_change_the_forecast(history_with_future, tmp_path: Path, use_root) -> None:
+    original_root, original = history_with_future
+    issue_at = ercot_time.local_time_on(ISSUE_DAY, "06:00")
+    root = tmp_path / "perturbed"
+    shutil.copytree(original_root, root)
+    _reset_derived(root)
+
+    def later_values_and_revisions(dataset: str, frame: pd.DataFrame) -> pd.DataFrame:
+        late = frame["published_at"] > issue_at
+        frame = _perturb(frame, late)
+        if dataset in FORECAST_DATASETS:
+            # A revised publication that appeared one minute after the issue time.
+            revision = _perturb(frame, pd.Series(True, index=frame.index))
+            revision["published_at"] = issue_at + pd.Timedelta(minutes=1)
+            frame = pd.concat([frame, revision], ignore_index=True)
+        return frame
+
+    assert _rewrite_raw(root, later_values_and_revisions) > 100
+    use_root(root)
+    build(DailyInference(date=ISSUE_DAY))
+    pd.testing.assert_frame_equal(forecast_of(ISSUE_DAY), original)
+
+
+@pytest.mark.parametrize("dataset", ["rt_prices", "load_forecast", "weather_forecast"])
+def test_data_published_before_the_issue_time_does_change_it(history_with_future, tmp_path: Path, use_root,
+                                                             dataset: str) -> None:
+    """The control: the same perturbation of data known at the issue time moves the forecast."""
+    original_root, original = history_with_future
+    issue_at = ercot_time.local_time_on(ISSUE_DAY, "06:00")
+    root = tmp_path / f"control-{dataset}"
+    shutil.copytree(original_root, root)
+    _reset_derived(root)
+
+    def recent_known_values(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        if name != dataset:
+            return frame
+        recent = (frame["published_at"] <= issue_at) & (frame["published_at"] > issue_at - pd.Timedelta(days=2))
+        return _perturb(frame, recent)
+
+    assert _rewrite_raw(root, recent_known_values) > 0
+    use_root(root)
+    build(DailyInference(date=ISSUE_DAY))
+    changed = forecast_of(ISSUE_DAY)
+    assert not np.allclose(changed["probability"], original["probability"])
