@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Sequence
 
 from pipeline.config import Config
 from pipeline.sources.base import DataUnavailable, Source, SourceError
@@ -12,27 +14,52 @@ __all__ = ["DataUnavailable", "Source", "SourceError", "market_source", "weather
 log = logging.getLogger(__name__)
 
 
+def _other_nodes(nodes: Sequence[str]) -> tuple[str, ...]:
+    """Configured settlement points beyond ERCOT's hubs and load zones (resource nodes)."""
+    from pipeline.sources.synthetic import NODES
+
+    return tuple(sorted(set(nodes) - set(NODES)))
+
+
+def _nodes_suffix(nodes: Sequence[str]) -> str:
+    others = _other_nodes(nodes)
+    return "n" + hashlib.sha256(",".join(others).encode()).hexdigest()[:8] if others else ""
+
+
 def market_source(config: Config) -> Source:
-    """The configured market data source (``sources.market``)."""
+    """The configured market data source (``sources.market``).
+
+    Live sources keep every hub and load zone plus the configured resource nodes, so a folder of
+    raw files is tagged by the resource nodes it holds.
+    """
     name = config.sources.market
+    nodes = config.market.nodes
     if name == "synthetic":
         from pipeline.sources.synthetic import SyntheticMarket
 
-        return SyntheticMarket(config.sources.synthetic.seed)
+        source: Source = SyntheticMarket(config.sources.synthetic.seed, extra_nodes=_other_nodes(nodes))
+        source.storage_suffix = "-".join(filter(None, [f"s{config.sources.synthetic.seed}", _nodes_suffix(nodes)]))
+        return source
     if name == "ercot_archive":
         from pipeline.sources.ercot_archive import ErcotArchive
 
         assert config.sources.archive_dir is not None  # enforced by the config validator
         return ErcotArchive(config.sources.archive_dir)
+    from pipeline.sources.synthetic import NODES
+
+    wanted = tuple(sorted(set(NODES) | set(nodes)))
     if name == "ercot_mis":
         from pipeline.sources.ercot_mis import ErcotMis
 
-        return ErcotMis(config.sources.ercot_mis)
-    if name == "ercot_api":
+        source = ErcotMis(config.sources.ercot_mis, nodes=wanted, vintage_cutoff=config.features.issue_time)
+    elif name == "ercot_api":
         from pipeline.sources.ercot_api import ErcotApi
 
-        return ErcotApi(config.sources.ercot_api)
-    raise ValueError(f"unknown market source {name!r}")
+        source = ErcotApi(config.sources.ercot_api, nodes=wanted, vintage_cutoff=config.features.issue_time)
+    else:
+        raise ValueError(f"unknown market source {name!r}")
+    source.storage_suffix = _nodes_suffix(nodes)
+    return source
 
 
 def weather_source(config: Config) -> Source | None:

@@ -37,10 +37,13 @@ class Source(ABC):
     #: Whether the data is simulated (then labelled so wherever it appears).
     simulated: bool = False
 
+    #: Distinguishes configurations of one source that yield different data (seed, node set).
+    storage_suffix: str = ""
+
     @property
     def storage_key(self) -> str:
         """Folder name of this source's raw files: different data must never share a folder."""
-        return self.name
+        return f"{self.name}-{self.storage_suffix}" if self.storage_suffix else self.name
 
     @property
     @abstractmethod
