@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from pipeline import ercot_time, publication
@@ -22,10 +23,19 @@ from pipeline import ercot_time, publication
 KNOWN_AT = "known_at"
 
 
-def with_known_at(frame: pd.DataFrame, dataset: str, source: str, key_day: dt.date) -> pd.DataFrame:
-    """``frame`` (one daily file) plus the ``known_at`` column."""
-    available = publication.rule_for(dataset, source).available_at(key_day)
-    known = frame["published_at"].where(frame["published_at"] > available, available)
+def with_known_at(frame: pd.DataFrame, dataset: str, source: str) -> pd.DataFrame:
+    """``frame`` (rows of any number of daily files of ``dataset``) plus the ``known_at`` column.
+
+    A row's file key day is the CPT operating day of its interval (actuals) or of its publication
+    (forecast vintages), which is how the daily files are keyed.
+    """
+    rule = publication.rule_for(dataset, source)
+    stamp = frame["interval_start"] if rule.keyed_by == "delivery" else frame["published_at"]
+    key_days = ercot_time.operating_day_of(stamp)
+    unique, inverse = np.unique(key_days, return_inverse=True)
+    available = pd.DatetimeIndex([rule.available_at(day) for day in unique]).as_unit(ercot_time.TS_UNIT)
+    file_known = pd.Series(available[inverse], index=frame.index)
+    known = frame["published_at"].where(frame["published_at"] > file_known, file_known)
     return frame.assign(**{KNOWN_AT: known.dt.as_unit(ercot_time.TS_UNIT)})
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 Kind = Literal["utc", "date", "str", "float", "int", "bool"]
 TS_UNIT = "us"
+_UTC_DTYPE = pd.DatetimeTZDtype(unit=TS_UNIT, tz="UTC")
 
 
 class SchemaError(ValueError):
@@ -54,22 +55,21 @@ class Schema:
         out = {}
         for column, kind in self.columns.items():
             out[column] = _convert(frame[column], kind, f"{label}: column '{column}'")
-        for column in extras:
-            out[column] = _convert(frame[column], self.extra, f"{label}: column '{column}'")
         result = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+        if extras:
+            result = pd.concat([result, _convert_block(frame[extras], self.extra, label)], axis=1)
         self._check_nulls(result, label)
         if check_key:
             self._check_key(result, label)
         return result
 
     def _check_nulls(self, frame: pd.DataFrame, label: str) -> None:
-        for column in self.columns:
-            if column in self.nullable:
-                continue
-            nulls = frame[column].isna()
-            if nulls.any():
-                row = int(np.flatnonzero(nulls.to_numpy())[0])
-                raise SchemaError(f"{label}: column '{column}' has {int(nulls.sum())} missing value(s), first at row {row}")
+        required = [c for c in self.columns if c not in self.nullable]
+        nulls = frame[required].isna().sum()
+        if nulls.any():
+            column = str(nulls[nulls > 0].index[0])
+            row = int(np.flatnonzero(frame[column].isna().to_numpy())[0])
+            raise SchemaError(f"{label}: column '{column}' has {int(nulls[column])} missing value(s), first at row {row}")
 
     def _check_key(self, frame: pd.DataFrame, label: str) -> None:
         if not self.key or frame.empty:
@@ -85,6 +85,8 @@ def _convert(series: pd.Series, kind: Kind, label: str) -> pd.Series:
     if kind == "utc":
         if not isinstance(values.dtype, pd.DatetimeTZDtype):
             raise SchemaError(f"{label} must hold tz-aware timestamps (UTC), got dtype {values.dtype}")
+        if values.dtype == _UTC_DTYPE:
+            return values
         return values.dt.tz_convert("UTC").dt.as_unit(TS_UNIT)
     if kind == "date":
         return _to_dates(values, label)
@@ -99,7 +101,7 @@ def _convert(series: pd.Series, kind: Kind, label: str) -> pd.Series:
     if kind == "float":
         if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
             raise SchemaError(f"{label} must be numeric, got dtype {values.dtype}")
-        return values.astype("float64")
+        return values if values.dtype == "float64" else values.astype("float64")
     if kind == "int":
         if not pd.api.types.is_integer_dtype(values.dtype):
             if pd.api.types.is_float_dtype(values.dtype) and values.notna().all() and (values % 1 == 0).all():
@@ -111,6 +113,17 @@ def _convert(series: pd.Series, kind: Kind, label: str) -> pd.Series:
             raise SchemaError(f"{label} must hold booleans, got dtype {values.dtype}")
         return values.astype(bool)
     raise SchemaError(f"{label}: unknown column kind {kind!r}")
+
+
+def _convert_block(block: pd.DataFrame, kind: Kind, label: str) -> pd.DataFrame:
+    """Many extra columns of one kind at once (the feature table has dozens of float columns)."""
+    block = block.reset_index(drop=True)
+    if kind == "float":
+        bad = [c for c, d in block.dtypes.items() if pd.api.types.is_bool_dtype(d) or not pd.api.types.is_numeric_dtype(d)]
+        if bad:
+            raise SchemaError(f"{label}: column '{bad[0]}' must be numeric, got dtype {block[bad[0]].dtype}")
+        return block.astype("float64")
+    return pd.DataFrame({c: _convert(block[c], kind, f"{label}: column '{c}'") for c in block.columns})
 
 
 def _to_dates(values: pd.Series, label: str) -> pd.Series:

@@ -34,10 +34,7 @@ def hourly_prices(first: dt.date, last: dt.date, spikes: dict[tuple[dt.date, int
                 rows.append({"interval_start": start, "node": node, "price_max": price, "price_mean": price,
                              "n_intervals": 12, "expected_intervals": 12,
                              "published_at": start + pd.Timedelta(minutes=65)})
-    frame = pd.DataFrame(rows)
-    frames = [asof.with_known_at(g.drop(columns="day"), "rt_prices", "synthetic", d)
-              for d, g in frame.assign(day=ercot_time.operating_day_of(frame["interval_start"])).groupby("day")]
-    return pd.concat(frames, ignore_index=True)
+    return asof.with_known_at(pd.DataFrame(rows), "rt_prices", "synthetic")
 
 
 def test_every_issue_day_has_72_hours_per_node_and_fixed_columns() -> None:

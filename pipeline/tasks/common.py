@@ -12,7 +12,8 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import luigi
 import pandas as pd
@@ -23,6 +24,7 @@ from pipeline.features import FEATURE_VERSION, FeatureSettings
 from pipeline.model import ModelSettings
 from pipeline.sources import Source, market_source, weather_source
 from targets import Layout, ParquetTarget
+from targets.files import read_many
 from targets.schemas import MARKET_DATASETS, WEATHER_DATASETS
 
 log = logging.getLogger("pipeline")
@@ -39,6 +41,9 @@ class Context:
     layout: Layout
     market: Source
     weather: Source | None
+    # The last window of daily files read per kind (see read_days): consecutive training windows
+    # of a backtest overlap in all but a couple of days.
+    windows: dict[str, tuple[frozenset[dt.date], pd.DataFrame]] = field(default_factory=dict, compare=False)
 
     def source_for(self, dataset: str) -> Source | None:
         """The source that provides ``dataset`` in this configuration (None: not available)."""
@@ -108,7 +113,29 @@ class PipelineTask(luigi.Task):
 
 
 def read_frames(targets: Iterable[tuple[dt.date, ParquetTarget]], dataset: str, source: Source) -> pd.DataFrame | None:
-    """Concatenate daily files of one dataset, each with its ``known_at`` (see :mod:`pipeline.asof`)."""
-    frames = [asof.with_known_at(target.read(), dataset, source.name, day) for day, target in targets]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else None
+    """Daily files of one dataset in one frame with ``known_at`` (see :mod:`pipeline.asof`); None if no file."""
+    files = [target for _, target in targets]
+    if not files:
+        return None
+    return asof.with_known_at(read_many(files), dataset, source.name)
+
+
+def read_days(ctx: Context, kind: str, days: list[dt.date], target_for: Callable[[dt.date], ParquetTarget],
+              day_of: Callable[[pd.DataFrame], object]) -> pd.DataFrame:
+    """Daily files of ``days`` in one frame (column ``_day``), reusing the previous window of this kind.
+
+    Files are immutable, so rows already read for an overlapping window are reused and only the
+    new days are read. The result is ordered by day then by row within the file, however it was
+    assembled.
+    """
+    wanted = frozenset(days)
+    cached_days, cached = ctx.windows.get(kind, (frozenset(), None))
+    reuse = cached_days & wanted
+    parts = [cached[cached["_day"].isin(reuse)]] if reuse and cached is not None else []
+    missing = sorted(wanted - reuse)
+    if missing:
+        fresh = read_many([target_for(d) for d in missing])
+        parts.append(fresh.assign(_day=day_of(fresh)))
+    frame = pd.concat(parts, ignore_index=True).sort_values("_day", kind="stable", ignore_index=True)
+    ctx.windows[kind] = (wanted, frame)
+    return frame

@@ -20,7 +20,7 @@ import pandas as pd
 from pipeline import ercot_time, model, registry, training
 from pipeline.features import feature_columns
 from pipeline.model import SpikeModel, TrainingSet
-from pipeline.tasks.common import Context, PipelineTask, log
+from pipeline.tasks.common import Context, PipelineTask, log, read_days
 from pipeline.tasks.features import FeatureRange
 from pipeline.tasks.fetch import HourlyPricesRange
 from targets import JsonTarget, ModelArtifactTarget
@@ -48,14 +48,15 @@ def check_cadence(ctx: Context, day: dt.date) -> None:
 
 def load_labelled(ctx: Context, first: dt.date, last: dt.date) -> TrainingSet:
     """Features of issue days [first, last] joined to their realised outcomes."""
-    days = ercot_time.days(first, last)
-    features = pd.concat(
-        [ctx.layout.features(ctx.features_tag, d).read().assign(issue_day=d) for d in days], ignore_index=True)
+    features = read_days(ctx, "features", ercot_time.days(first, last),
+                         lambda d: ctx.layout.features(ctx.features_tag, d),
+                         lambda f: ercot_time.operating_day_of(f["issue_time"]))
+    features = features.rename(columns={"_day": "issue_day"})
     label_first, label_last = first + dt.timedelta(days=1), last + dt.timedelta(days=training.HORIZON_DAYS)
     hourly_days = [d for d in ercot_time.days(label_first, label_last) if ctx.market.covers("rt_prices", d)]
-    hourly = pd.concat([ctx.layout.rt_hourly(ctx.market.storage_key, d).read() for d in hourly_days],
-                       ignore_index=True)
-    return training.labelled_set(features, hourly, ctx.config.market.thresholds)
+    hourly = read_days(ctx, "rt_hourly", hourly_days, lambda d: ctx.layout.rt_hourly(ctx.market.storage_key, d),
+                       lambda f: ercot_time.operating_day_of(f["interval_start"]))
+    return training.labelled_set(features, hourly.drop(columns="_day"), ctx.config.market.thresholds)
 
 
 def package_versions() -> dict[str, str]:
