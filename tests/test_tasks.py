@@ -18,7 +18,7 @@ from pipeline.tasks.fetch import FETCH_TASKS, FetchRange
 from pipeline.tasks.inference import DailyInference
 from targets.schemas import FORECAST, FORECAST_DATASETS
 
-from tests.conftest import reset_caches
+from tests.conftest import SMALL_CONFIG, reset_caches
 
 ISSUE_DAY = dt.date(2024, 7, 16)
 
@@ -100,18 +100,30 @@ def _reset_derived(root: Path) -> None:
         shutil.rmtree(root / folder, ignore_errors=True)
 
 
-@pytest.fixture
-def history_with_future(small_pipeline, tmp_path: Path, use_root) -> tuple[Path, pd.DataFrame]:
-    """A data root holding raw data from well before to well after the issue time, and its forecast."""
-    root = tmp_path / "original"
-    use_root(root)
-    first, last = ISSUE_DAY - dt.timedelta(days=80), ISSUE_DAY + dt.timedelta(days=6)
-    build(*[FetchRange(dataset=name, start=first, end=last) for name in FETCH_TASKS])
-    build(DailyInference(date=ISSUE_DAY))
-    return root, forecast_of(ISSUE_DAY)
+@pytest.fixture(scope="module")
+def history_with_future(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    """A data root holding raw data from well before to well after the issue time, and its forecast.
+
+    Built once for the module (the tests copy it before changing anything).
+    """
+    base = tmp_path_factory.mktemp("asof")
+    root = base / "original"
+    override = base / "small.yaml"
+    override.write_text(SMALL_CONFIG)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RTLMP_CONFIG", str(override))
+        patch.setenv("RTLMP_DATA_ROOT", str(root))
+        reset_caches()
+        first, last = ISSUE_DAY - dt.timedelta(days=80), ISSUE_DAY + dt.timedelta(days=6)
+        build(*[FetchRange(dataset=name, start=first, end=last) for name in FETCH_TASKS])
+        build(DailyInference(date=ISSUE_DAY))
+        forecast = forecast_of(ISSUE_DAY)
+    reset_caches()
+    return root, forecast
 
 
-def test_data_published_after_the_issue_time_cannot_change_the_forecast(history_with_future, tmp_path: Path, use_root) -> None:
+def test_data_published_after_the_issue_time_cannot_change_the_forecast(
+        history_with_future, small_pipeline, tmp_path: Path, use_root) -> None:
     original_root, original = history_with_future
     issue_at = ercot_time.local_time_on(ISSUE_DAY, "06:00")
     root = tmp_path / "perturbed"
@@ -134,13 +146,19 @@ def test_data_published_after_the_issue_time_cannot_change_the_forecast(history_
     pd.testing.assert_frame_equal(forecast_of(ISSUE_DAY), original)
 
 
-@pytest.mark.parametrize("dataset", ["rt_prices", "load_forecast", "weather_forecast"])
-def test_data_published_before_the_issue_time_does_change_it(history_with_future, tmp_path: Path, use_root,
-                                                             dataset: str) -> None:
-    """The control: the same perturbation of data known at the issue time moves the forecast."""
-    original_root, original = history_with_future
+CONTROL_COLUMNS = {"rt_prices": "price_max_hod_d1", "load_forecast": "load_fc", "weather_forecast": "temp_fc_mean",
+                   "dam_prices": "dam_hod", "renewables_forecast": "wind_fc", "load": "load_hod_d1",
+                   "renewables": "wind_mean_d1", "weather": "temp_hod_d1"}
+
+
+@pytest.mark.parametrize("dataset", sorted(CONTROL_COLUMNS))
+def test_data_published_before_the_issue_time_does_change_the_features(
+        history_with_future, small_pipeline, tmp_path: Path, use_root, dataset: str) -> None:
+    """The control, for every feature group: perturbing data that *was* public at the issue time
+    moves the features, so the test above could fail for any group."""
+    original_root, _ = history_with_future
     issue_at = ercot_time.local_time_on(ISSUE_DAY, "06:00")
-    root = tmp_path / f"control-{dataset}"
+    root = tmp_path / "control"
     shutil.copytree(original_root, root)
     _reset_derived(root)
 
@@ -152,6 +170,28 @@ def test_data_published_before_the_issue_time_does_change_it(history_with_future
 
     assert _rewrite_raw(root, recent_known_values) > 0
     use_root(root)
+    build(BuildFeatures(date=ISSUE_DAY))
+    changed = context().layout.features(context().features_tag, ISSUE_DAY).read()
+    use_root(original_root)
+    reference = context().layout.features(context().features_tag, ISSUE_DAY).read()
+    column = CONTROL_COLUMNS[dataset]
+    assert not np.allclose(changed[column], reference[column], equal_nan=True)
+
+
+def test_recent_prices_move_the_forecast(history_with_future, small_pipeline, tmp_path: Path, use_root) -> None:
+    original_root, original = history_with_future
+    root = tmp_path / "prices"
+    shutil.copytree(original_root, root)
+    _reset_derived(root)
+    issue_at = ercot_time.local_time_on(ISSUE_DAY, "06:00")
+
+    def spiky_yesterday(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        if name != "rt_prices":
+            return frame
+        recent = (frame["published_at"] <= issue_at) & (frame["published_at"] > issue_at - pd.Timedelta(days=2))
+        return _perturb(frame, recent)
+
+    _rewrite_raw(root, spiky_yesterday)
+    use_root(root)
     build(DailyInference(date=ISSUE_DAY))
-    changed = forecast_of(ISSUE_DAY)
-    assert not np.allclose(changed["probability"], original["probability"])
+    assert not np.allclose(forecast_of(ISSUE_DAY)["probability"], original["probability"])
