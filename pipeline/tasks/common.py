@@ -86,6 +86,16 @@ class Context:
                                   self.config.features.lookback_days + 1)
         return [d for d in days if source.covers(dataset, d)]
 
+    def feature_day_bounds(self, dataset: str, first_issue: dt.date, last_issue: dt.date) -> tuple[dt.date, dt.date] | None:
+        """First and last key day of ``dataset`` read by the features of issue days in [first, last]."""
+        source = self.source_for(dataset) if dataset != "rt_prices" else self.market
+        if source is None:
+            return None
+        lookback = self.config.features.lookback_days + 1
+        days = [d for issue in (first_issue, last_issue)
+                for d in asof.required_days(dataset, source.name, issue, self.config.features.issue_time, lookback)]
+        return (min(days), max(days)) if days else None
+
     def price_days(self, issue_day: dt.date) -> list[dt.date]:
         """Days of real-time prices the features of ``issue_day`` read."""
         days = asof.required_days("rt_prices", self.market.name, issue_day, self.config.features.issue_time,

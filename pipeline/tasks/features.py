@@ -97,13 +97,14 @@ class FeatureRange(PipelineTask):
         return ercot_time.days(self.start, self.end)
 
     def requires(self) -> list[luigi.Task]:
+        # Ranges cover every key day any issue day may read; the range tasks skip uncovered days.
         needs: list[luigi.Task] = []
         for dataset in FEATURE_DATASETS:
-            days = _union_days([self.ctx.feature_days(dataset, d) for d in (self.start, self.end)])
-            if days:
-                needs.append(FetchRange(dataset=dataset, start=days[0], end=days[-1]))
-        price_days = _union_days([self.ctx.price_days(d) for d in (self.start, self.end)])
-        needs.append(HourlyPricesRange(start=price_days[0], end=price_days[-1]))
+            bounds = self.ctx.feature_day_bounds(dataset, self.start, self.end)
+            if bounds:
+                needs.append(FetchRange(dataset=dataset, start=bounds[0], end=bounds[1]))
+        first, last = self.ctx.feature_day_bounds("rt_prices", self.start, self.end)
+        needs.append(HourlyPricesRange(start=first, end=last))
         return needs
 
     def output(self) -> list[ParquetTarget]:
