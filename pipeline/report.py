@@ -1,9 +1,12 @@
-"""Render a day's forecast for people: a readable table and a chart.
+"""Render a day's forecast or a finished backtest for people, on the terminal.
 
     python -m pipeline.report forecast --date 2024-03-09 [--top 3] [--chart forecast.png]
+    python -m pipeline.report backtest --start 2024-07-01 --end 2024-07-31
 
-The table lists, per node and threshold, the hours with the highest spike probability (in CPT,
-hour-ending style labels as traders read them) and the peak per operating day.
+The forecast table lists, per node and threshold, the hours with the highest spike probability (in
+CPT, hour-ending style labels as traders read them) and the peak per operating day. The backtest
+summary prints the plain-language verdict and the headline table of an existing backtest, and
+where its full ``report.html`` is.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import ercot_time
+from pipeline import ercot_time, reporting
 from pipeline.config import ConfigError, load_config
 from targets import Layout
 from targets.files import BytesTarget
@@ -101,6 +104,37 @@ def _forecast_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest_command(args: argparse.Namespace) -> int:
+    layout = Layout(load_config().data_root)
+    metrics_target = layout.backtest_metrics(args.start, args.end)
+    if not metrics_target.exists():
+        print(f"no backtest {args.start}..{args.end} at {Path(metrics_target.path).parent} "
+              f"(run: luigi --module pipeline Backtest --start {args.start} --end {args.end} --local-scheduler)",
+              file=sys.stderr)
+        return 1
+    metrics = metrics_target.read()
+    window = metrics["window"]
+    print(f"Backtest of forecasts issued {window['start']} to {window['end']} ({window['days']} days, "
+          f"{metrics['rows']:,} scored rows)")
+    if reporting.is_simulated(metrics):
+        print("Data source: SIMULATED market (the embedded ERCOT-like simulator), not real ERCOT prices")
+    print()
+    for sentence in reporting.summary_sentences(metrics):
+        print(f"- {sentence}")
+    print()
+    print(reporting.headline_text(metrics))
+    report = layout.backtest_report(args.start, args.end)
+    print()
+    if report.exists():
+        print(f"Full report: {Path(report.path).resolve()}")
+    else:
+        print(f"No report.html yet at {Path(report.path).resolve()} (rerun the Backtest task to render it)")
+    return 0
+
+
+COMMANDS = {"forecast": _forecast_command, "backtest": _backtest_command}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.report", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -109,9 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     forecast.add_argument("--top", type=int, default=3, help="most likely hours listed per node and threshold")
     forecast.add_argument("--chart", nargs="?", const="default",
                           help="also write a PNG chart (default: forecasts/<D>/forecast.png beside the forecast)")
+    backtest = commands.add_parser("backtest", help="summarise an existing backtest (headline table)")
+    backtest.add_argument("--start", type=dt.date.fromisoformat, required=True, help="first issue day (YYYY-MM-DD)")
+    backtest.add_argument("--end", type=dt.date.fromisoformat, required=True, help="last issue day (YYYY-MM-DD)")
     args = parser.parse_args(argv)
     try:
-        return _forecast_command(args)
+        return COMMANDS[args.command](args)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -3,19 +3,23 @@
 The replay runs the production tasks themselves (features, cadence training, gating, inference);
 it only prepares their inputs in bulk first, so the thousands of daily files exist before the
 daily tasks look for them. Outputs: ``backtests/<start>_<end>/predictions.parquet`` (forecast
-columns, baseline forecasts, realised ``outcome`` and hourly max price) and ``metrics.json``.
+columns, baseline forecasts, realised ``outcome`` and hourly max price), ``metrics.json``, and the
+report for people, ``report.html`` with its figures as PNG files beside it (:mod:`pipeline.reporting`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import luigi
 import pandas as pd
 
-from pipeline import backtest, ercot_time, labels, registry
+from pipeline import backtest, ercot_time, labels, registry, reporting
 from pipeline.model import SpikeModel
+from pipeline.progress import Progress
+from pipeline.report_figures import FIGURE_NAMES
 from pipeline.tasks.common import Context, PipelineTask, log
 from pipeline.tasks.features import FeatureRange
 from pipeline.tasks.fetch import HourlyPricesRange
@@ -39,10 +43,12 @@ class Backtest(PipelineTask):
     start = luigi.DateParameter()
     end = luigi.DateParameter()
 
-    def output(self) -> dict[str, luigi.Target]:
+    def output(self) -> dict[str, Any]:
         layout = self.ctx.layout
         return {"predictions": layout.backtest_predictions(self.start, self.end),
-                "metrics": layout.backtest_metrics(self.start, self.end)}
+                "metrics": layout.backtest_metrics(self.start, self.end),
+                "figures": {name: layout.backtest_figure(self.start, self.end, name) for name in FIGURE_NAMES},
+                "report": layout.backtest_report(self.start, self.end)}
 
     def _days(self) -> list[dt.date]:
         if self.end < self.start:
@@ -59,20 +65,58 @@ class Backtest(PipelineTask):
         self.set_status_message(f"replaying {len(days)} daily forecasts")
         yield [DailyInference(date=d) for d in days]
         self.set_progress_percentage(90)
-        self.set_status_message("scoring")
-        predictions, unlabelled = assemble(ctx, days)
+        self._score(days)
+        self._report()
+        self.set_progress_percentage(100)
+
+    def _score(self, days: list[dt.date]) -> None:
+        """predictions.parquet and metrics.json; skipped when an earlier run wrote both (only the report is missing)."""
+        outputs = self.output()
+        if outputs["predictions"].exists() and outputs["metrics"].exists():
+            return
+        progress = Progress("scoring", len(days), percentage=self.set_progress_percentage,
+                            message=self.set_status_message, span=(90, 96))
+        predictions, unlabelled = assemble(self.ctx, days, on_day=lambda day: progress.advance(day.isoformat()))
+        progress.close()
+        self.set_status_message("computing metrics")
         result = backtest.metrics(predictions)
         result["window"] = {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": len(days)}
         result["rows_without_outcome"] = unlabelled
-        result["config"] = _config_summary(ctx)
-        self.output()["predictions"].write(predictions)
-        self.output()["metrics"].write(result)
-        self.set_progress_percentage(100)
-        log.info("backtest %s..%s: %d scored rows, %d without outcome", self.start, self.end, len(predictions), unlabelled)
+        result["config"] = _config_summary(self.ctx)
+        write_missing(outputs["predictions"], predictions)
+        write_missing(outputs["metrics"], result)
+        log.info("backtest %s..%s: %d scored rows, %d without outcome", self.start, self.end, len(predictions),
+                 unlabelled)
+
+    def _report(self) -> None:
+        """report.html and its PNG figures, rendered from the files just written (so they can be rebuilt)."""
+        outputs = self.output()
+        progress = Progress("rendering report", len(FIGURE_NAMES), percentage=self.set_progress_percentage,
+                            message=self.set_status_message, span=(96, 100))
+        rendered = reporting.render_backtest(outputs["predictions"].read(), outputs["metrics"].read(),
+                                             on_step=progress.advance)
+        progress.close()
+        for name, png in rendered.figures.items():
+            write_missing(outputs["figures"][name], png)
+        write_missing(outputs["report"], rendered.html)  # last: a report on disk means the figures are too
+        log.info("backtest report: %s", outputs["report"].path)
 
 
-def assemble(ctx: Context, days: list[dt.date]) -> tuple[pd.DataFrame, int]:
-    """Predictions of every day (forecast, baselines, outcome) and the count of rows without outcome."""
+def write_missing(target: luigi.Target, payload: Any) -> None:
+    """Write ``payload`` unless ``target`` exists.
+
+    An interrupted run can leave some outputs behind, and the atomic rename refuses to overwrite them.
+    """
+    if not target.exists():
+        target.write(payload)
+
+
+def assemble(ctx: Context, days: list[dt.date],
+             on_day: Callable[[dt.date], object] | None = None) -> tuple[pd.DataFrame, int]:
+    """Predictions of every day (forecast, baselines, outcome) and the count of rows without outcome.
+
+    ``on_day`` is told each day once it is assembled (progress on the terminal and in luigid).
+    """
     models: dict[str, SpikeModel] = {}
     frames, unlabelled = [], 0
     for day in days:
@@ -88,6 +132,8 @@ def assemble(ctx: Context, days: list[dt.date]) -> tuple[pd.DataFrame, int]:
         labelled, missing = backtest.join_predictions(forecast, baselines, outcomes)
         frames.append(labelled)
         unlabelled += missing
+        if on_day is not None:
+            on_day(day)
     return pd.concat(frames, ignore_index=True), unlabelled
 
 

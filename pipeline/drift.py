@@ -1,0 +1,138 @@
+"""Is forecast skill drifting? The weekly backtest's windows, its comparison and its alert.
+
+Every Sunday the pipeline replays the last ``backtest.weekly_weeks`` weeks and compares the scores
+with the same-length window one week earlier. The watched number is the model's Brier skill score
+vs climatology at the lowest threshold: the most frequent spikes give the steadiest estimate, and
+a skill below ``backtest.skill_floor`` means the model no longer beats the month × hour base rate
+a trader could compute by hand. Pure functions: no luigi, no I/O beyond the logger of the default
+alert hook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.training import HORIZON_DAYS
+
+log = logging.getLogger("pipeline")
+
+WATCHED_METRIC = "brier_skill"
+COMPARED_METRICS = ("brier_skill", "roc_auc", "average_precision", "brier", "ece", "positives")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Issue days [start, end] of one backtest."""
+
+    start: dt.date
+    end: dt.date
+
+    def shifted(self, days: int) -> Window:
+        return Window(self.start + dt.timedelta(days=days), self.end + dt.timedelta(days=days))
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def weekly_windows(date: dt.date, weeks: int) -> tuple[Window, Window]:
+    """(this week's window, the window a week earlier) for the weekly backtest run on ``date``.
+
+    The window ends on the last issue day whose whole 72-hour horizon lies before ``date``
+    (``date - HORIZON_DAYS - 1``): later forecasts would be scored on a partial horizon, and the
+    score of a fixed window must not change with the hour the job happens to run.
+    """
+    if weeks < 1:
+        raise ValueError(f"the weekly backtest needs at least one week, got {weeks}")
+    end = date - dt.timedelta(days=HORIZON_DAYS + 1)
+    current = Window(end - dt.timedelta(days=7 * weeks - 1), end)
+    return current, current.shifted(-7)
+
+
+def lowest_threshold(metrics: Mapping[str, Any]) -> str:
+    """Key of the lowest threshold scored in ``metrics`` (keys are strings such as ``'100'``)."""
+    keys = list(metrics["by_threshold"])
+    if not keys:
+        raise ValueError("the backtest metrics score no threshold")
+    return min(keys, key=float)
+
+
+def _change(current: float | None, previous: float | None) -> float | None:
+    return None if current is None or previous is None else current - previous
+
+
+def compare(date: dt.date, current: Mapping[str, Any], previous: Mapping[str, Any],
+            skill_floor: float) -> dict[str, Any]:
+    """The comparison document: the model's scores this window vs a week earlier, and the floor check.
+
+    ``current`` / ``previous`` are the two backtests' ``metrics.json``; thresholds are compared
+    one by one (never pooled). ``watched`` holds the number the alert looks at.
+    """
+    by_threshold: dict[str, Any] = {}
+    for key in sorted(current["by_threshold"], key=float):
+        now = current["by_threshold"][key]["model"]
+        before = previous["by_threshold"].get(key, {}).get("model", {})
+        by_threshold[key] = {
+            name: {"current": now.get(name), "previous": before.get(name),
+                   "change": _change(now.get(name), before.get(name))}
+            for name in COMPARED_METRICS
+        }
+        by_threshold[key]["reliable"] = {"current": now.get("reliable"), "previous": before.get("reliable")}
+    key = lowest_threshold(current)
+    watched = by_threshold[key][WATCHED_METRIC]
+    skill = watched["current"]
+    return {
+        "date": date.isoformat(),
+        "current": dict(current["window"]),
+        "previous": dict(previous["window"]),
+        "simulated": bool(current.get("config", {}).get("simulated", False)),
+        "by_threshold": by_threshold,
+        "watched": {
+            "threshold": key, "metric": WATCHED_METRIC, **watched, "floor": skill_floor,
+            "reliable": by_threshold[key]["reliable"]["current"],
+            # Unknown skill (no reference Brier score) is reported, not alerted on.
+            "below_floor": skill is not None and skill < skill_floor,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class SkillAlert:
+    """The model's skill fell below the configured floor in the weekly backtest."""
+
+    date: str
+    threshold: str
+    metric: str
+    current: float
+    previous: float | None
+    floor: float
+    window: Mapping[str, Any]
+    reliable: bool
+
+    def message(self) -> str:
+        before = "n/a" if self.previous is None else f"{self.previous:+.3f}"
+        caveat = "" if self.reliable else " (fewer than 30 spikes in the window: indicative only)"
+        return (f"weekly backtest {self.date}: model {self.metric} at ${self.threshold}/MWh is {self.current:+.3f}, "
+                f"below the floor {self.floor:+.3f} (a week earlier: {before}; forecasts issued "
+                f"{self.window['start']}..{self.window['end']}){caveat}")
+
+
+SkillAlertHook = Callable[[SkillAlert], None]
+
+
+def skill_alert(comparison: Mapping[str, Any]) -> SkillAlert | None:
+    """The alert a comparison calls for, or None when skill is at or above the floor."""
+    watched = comparison["watched"]
+    if not watched["below_floor"]:
+        return None
+    return SkillAlert(date=comparison["date"], threshold=watched["threshold"], metric=watched["metric"],
+                      current=watched["current"], previous=watched["previous"], floor=watched["floor"],
+                      window=comparison["current"], reliable=bool(watched["reliable"]))
+
+
+def log_skill_alert(alert: SkillAlert) -> None:
+    """Default alert hook: a WARNING on the ``pipeline`` logger (alert channels hook in elsewhere)."""
+    log.warning("SKILL ALERT: %s", alert.message())
