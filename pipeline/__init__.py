@@ -21,13 +21,16 @@ from pipeline.tasks.fetch import (
     HourlyPricesRange,
 )
 from pipeline.tasks.inference import DailyInference
+from pipeline.tasks.operations import FetchDaily, PublishPreviousForecast, RetrainModel
 from pipeline.tasks.train import GateModel, TrainModel
+from pipeline.tasks.weekly import WeeklyBacktest
 
 __all__ = [
     "Backtest",
     "BuildFeatures",
     "DailyInference",
     "FeatureRange",
+    "FetchDaily",
     "FetchDamPrices",
     "FetchLoad",
     "FetchLoadForecast",
@@ -40,6 +43,9 @@ __all__ = [
     "GateModel",
     "HourlyPrices",
     "HourlyPricesRange",
+    "PublishPreviousForecast",
     "RangeDaily",
+    "RetrainModel",
     "TrainModel",
+    "WeeklyBacktest",
 ]

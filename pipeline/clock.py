@@ -39,3 +39,18 @@ class TodayInCptParameter(luigi.DateParameter):
 
     def has_task_value(self, task_name: str, param_name: str) -> bool:
         return True
+
+
+def fixed(at: dt.datetime) -> Clock:
+    """A clock stopped at ``at`` (``--now`` on the operations commands, and tests)."""
+    if at.tzinfo is None:
+        raise ValueError("a fixed clock needs a timezone-aware time")
+    return lambda: at
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """An ISO time for ``--now``: with an offset (``2024-03-10T09:01-05:00``, ``...Z``), or CPT wall-clock time."""
+    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=CPT)
+    return value

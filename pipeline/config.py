@@ -253,6 +253,8 @@ class ErrorRecoveryConfig(_Strict):
     data_fetching: FetchRecovery = FetchRecovery(retry_delay_seconds=300, max_retries=3)
     inference: InferenceRecovery = InferenceRecovery(retry_delay_seconds=600, max_retries=2)
     model_retraining: RetrainRecovery = RetrainRecovery(retry_delay_seconds=1800, max_retries=1)
+    # Not in the seed: the weekly backtest's retries (it has no fallback).
+    backtesting: Recovery = Recovery(retry_delay_seconds=1800, max_retries=1)
 
 
 class DamClosure(_Strict):
@@ -276,6 +278,7 @@ class EmailAlerts(_Strict):
     smtp_host: str = "localhost"
     smtp_port: int = Field(25, gt=0, lt=65536)
     use_tls: bool = False
+    timeout_seconds: float = Field(10.0, gt=0)
     sender: str = "rtlmp-forecaster@localhost"
     recipients: tuple[str, ...] = ()
     username_env: str = "RTLMP_SMTP_USERNAME"
@@ -306,6 +309,22 @@ class LoggingConfig(_Strict):
     backup_count: int = Field(5, ge=0)
 
 
+class OperationsConfig(_Strict):
+    """How the scheduled jobs run (``pipeline.jobs``, ``pipeline.scheduler``, the cron scripts)."""
+
+    # Past days a daily job fills in when they are missing (RangeDaily --start = today - catch_up_days).
+    catch_up_days: int = Field(7, ge=0, le=366)
+    # local: every job runs with --local-scheduler; central: through luigid ([core] scheduler_host/port
+    # in luigi.cfg); auto: central when luigid answers there, else local.
+    luigi_scheduler: Literal["auto", "local", "central"] = "auto"
+    # The built-in scheduler wakes up at least this often (and at every cron fire time).
+    poll_seconds: int = Field(30, ge=1, le=3600)
+    # On SIGTERM/SIGINT, running jobs get this long to finish their current tasks before they are stopped.
+    stop_grace_seconds: int = Field(60, ge=0, le=3600)
+    # Rewrite status/index.html under the data root after every job and deadline check.
+    status_page: bool = True
+
+
 class Config(_Strict):
     data_root: Path = Path("data")
     market: MarketConfig = MarketConfig()
@@ -318,6 +337,7 @@ class Config(_Strict):
     deadlines: DeadlinesConfig = DeadlinesConfig()
     alerts: AlertsConfig = AlertsConfig()
     logging: LoggingConfig = LoggingConfig()
+    operations: OperationsConfig = OperationsConfig()
 
     def fingerprint(self, *sections: str) -> str:
         """A short stable hash of the named sections, for naming artifacts that depend on them."""

@@ -97,3 +97,16 @@ def known_days(dataset: str, source: str, issue_time: pd.Timestamp, candidates: 
     """The candidate key days whose complete file is public by ``issue_time``."""
     rule = rule_for(dataset, source)
     return [day for day in candidates if rule.available_at(day) <= issue_time]
+
+
+def published_between(dataset: str, source: str, after: pd.Timestamp, until: pd.Timestamp) -> list[dt.date]:
+    """Key days whose complete file became public in (``after``, ``until``].
+
+    Consecutive windows partition the key days, so a daily job over windows ending at each
+    midnight fetches every file exactly once (``pipeline.tasks.operations.FetchDaily``).
+    """
+    rule = rule_for(dataset, source)
+    # Every rule above publishes a key day's file between one day before it and a week after it.
+    first = ercot_time.operating_day_of(pd.DatetimeIndex([after]))[0] - dt.timedelta(days=14)
+    last = ercot_time.operating_day_of(pd.DatetimeIndex([until]))[0] + dt.timedelta(days=2)
+    return [day for day in ercot_time.days(first, last) if after < rule.available_at(day) <= until]

@@ -7,6 +7,8 @@ was written completely, so a crash never leaves a file that looks complete.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,14 @@ class TextTarget(luigi.LocalTarget):
         with self.temporary_path() as tmp:
             Path(tmp).write_text(text)
 
+    def replace(self, text: str) -> None:
+        """Write atomically over an existing version (a page that is rewritten, e.g. the status page)."""
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
 
 class BytesTarget(luigi.LocalTarget):
     """A binary file (PNG figure), written atomically."""
@@ -115,3 +125,42 @@ class BytesTarget(luigi.LocalTarget):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with self.temporary_path() as tmp:
             Path(tmp).write_bytes(data)
+
+
+class JsonLinesTarget(luigi.LocalTarget):
+    """An append-only log of JSON records, one per line (run history, alert history).
+
+    Each record is appended with a single ``write`` on a file opened for appending, so records
+    from concurrent jobs never interleave; a line cut short by a crash is reported and skipped on
+    reading (the records before and after it are intact).
+    """
+
+    def append(self, record: Any) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        line = (json.dumps(record, sort_keys=True, default=str, allow_nan=False) + "\n").encode()
+        with open(self.path, "a+b") as handle:  # appending: every write goes to the end
+            size = handle.seek(0, os.SEEK_END)
+            if size:
+                handle.seek(size - 1)
+                if handle.read(1) != b"\n":
+                    line = b"\n" + line  # the previous writer died mid-line: start a fresh one
+            handle.write(line)
+
+    def read(self) -> tuple[list[dict[str, Any]], list[int]]:
+        """The records, and the numbers of the lines that could not be parsed (cut short by a crash)."""
+        if not self.exists():
+            return [], []
+        records, broken = [], []
+        for number, line in enumerate(Path(self.path).read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                broken.append(number)
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+            else:
+                broken.append(number)
+        return records, broken

@@ -8,9 +8,13 @@ The date appears exactly once in every dated path, so luigi's range tools can fi
     features/<tag>/cached-inputs/<D>.parquet    the same, built from cached inputs only (fallback)
     models/<D>/<tag>/                           model artifact trained on D (model.pkl + metadata.json)
     models/<D>/<tag>.decision.json              gate decision for that artifact (accepted / rejected)
+    models/<D>/<tag>.failed.json                the training run for that artifact failed (retain current model)
     forecasts/<D>/forecast.parquet (+ .csv)     the published forecast issued on D (+ forecast.png chart)
     backtests/<start>_<end>/                    predictions.parquet, metrics.json, report.html, *.png
+    backtests/weekly/<D>/                       the weekly backtest run on D: comparison.json, report.html
     status/index.html                           the self-contained status page
+    ops/runs.jsonl, ops/alerts.jsonl            history of scheduled job runs and of alerts (JSON lines)
+    ops/locks/<job>.lock                        held while a scheduled job runs (flock), so runs never overlap
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 
 from targets import schemas
 from targets.artifact import ModelArtifactTarget
-from targets.files import BytesTarget, JsonTarget, ParquetTarget, TextTarget
+from targets.files import BytesTarget, JsonLinesTarget, JsonTarget, ParquetTarget, TextTarget
 
 
 class Layout:
@@ -51,6 +55,9 @@ class Layout:
     def model_decision(self, train_day: dt.date, tag: str) -> JsonTarget:
         return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{tag}.decision.json"))
 
+    def model_failure(self, train_day: dt.date, tag: str) -> JsonTarget:
+        return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{tag}.failed.json"))
+
     # --- forecasts and backtests ----------------------------------------------------------------
     def forecast(self, day: dt.date) -> ParquetTarget:
         return ParquetTarget(self.root / "forecasts" / day.isoformat() / "forecast.parquet", schemas.FORECAST)
@@ -73,6 +80,24 @@ class Layout:
     def backtest_figure(self, start: dt.date, end: dt.date, name: str) -> BytesTarget:
         return BytesTarget(str(self.backtest_dir(start, end) / f"{name}.png"))
 
+    def weekly_dir(self, day: dt.date) -> Path:
+        return self.root / "backtests" / "weekly" / day.isoformat()
+
+    def weekly_comparison(self, day: dt.date) -> JsonTarget:
+        return JsonTarget(str(self.weekly_dir(day) / "comparison.json"))
+
+    def weekly_report(self, day: dt.date) -> TextTarget:
+        return TextTarget(str(self.weekly_dir(day) / "report.html"))
+
     # --- operations ---------------------------------------------------------------------------
     def status_page(self) -> TextTarget:
         return TextTarget(str(self.root / "status" / "index.html"))
+
+    def run_log(self) -> JsonLinesTarget:
+        return JsonLinesTarget(str(self.root / "ops" / "runs.jsonl"))
+
+    def alert_log(self) -> JsonLinesTarget:
+        return JsonLinesTarget(str(self.root / "ops" / "alerts.jsonl"))
+
+    def job_lock(self, job: str) -> Path:
+        return self.root / "ops" / "locks" / f"{job}.lock"

@@ -11,6 +11,7 @@ daily tasks. Both write exactly the same files.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import ClassVar
 
 import luigi
@@ -38,8 +39,12 @@ def _require_source(ctx: Context, dataset: str) -> Source:
     return source
 
 
-def write_fetched(ctx: Context, dataset: str, days: list[dt.date]) -> None:
-    """Fetch the given key days of ``dataset`` (in chunks, so finished days persist) and write them."""
+def write_fetched(ctx: Context, dataset: str, days: list[dt.date],
+                  progress: Callable[[int], None] | None = None) -> None:
+    """Fetch the given key days of ``dataset`` (in chunks, so finished days persist) and write them.
+
+    ``progress`` receives the percentage done after each chunk (a task's progress in the luigid UI).
+    """
     source = _require_source(ctx, dataset)
     days = [d for d in days if not ctx.layout.raw(source.storage_key, dataset, d).exists()]
     for start in range(0, len(days), BULK_CHUNK_DAYS):
@@ -47,6 +52,8 @@ def write_fetched(ctx: Context, dataset: str, days: list[dt.date]) -> None:
         for day, frame in source.fetch_many(dataset, chunk).items():
             ctx.layout.raw(source.storage_key, dataset, day).write_once(frame)
         log.info("fetched %s %s..%s from %s", dataset, chunk[0], chunk[-1], source.name)
+        if progress is not None:
+            progress(round(100 * (start + len(chunk)) / len(days)))
 
 
 class FetchDataset(MixinNaiveBulkComplete, PipelineTask):
@@ -57,13 +64,15 @@ class FetchDataset(MixinNaiveBulkComplete, PipelineTask):
 
     @property
     def retry_count(self) -> int:  # type: ignore[override]
-        return self.ctx.config.error_recovery.data_fetching.max_retries
+        # luigi disables a task after retry_count failures: a first attempt plus max_retries retries.
+        return self.ctx.config.error_recovery.data_fetching.max_retries + 1
 
     def output(self) -> ParquetTarget:
         source = _require_source(self.ctx, self.dataset)
         return self.ctx.layout.raw(source.storage_key, self.dataset, self.date)
 
     def run(self) -> None:
+        self.set_status_message(f"fetching {self.dataset} for {self.date} from {_require_source(self.ctx, self.dataset).name}")
         write_fetched(self.ctx, self.dataset, [self.date])
 
 
@@ -133,8 +142,9 @@ class FetchRange(PipelineTask):
         return [t for _, t in fetch_targets(self.ctx, self.dataset, ercot_time.days(self.start, self.end))]
 
     def run(self) -> None:
+        self.set_status_message(f"fetching {self.dataset} {self.start}..{self.end}")
         write_fetched(self.ctx, self.dataset, [d for d, _ in fetch_targets(
-            self.ctx, self.dataset, ercot_time.days(self.start, self.end))])
+            self.ctx, self.dataset, ercot_time.days(self.start, self.end))], self.set_progress_percentage)
 
 
 # --- hourly real-time prices (labels and price features read these) ------------------------------

@@ -24,7 +24,10 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
     The serving model is the newest accepted candidate trained on a cadence date <= ``date``
     (at most ``model.max_age_days`` old); the walk back asks for each older gate record only when
     the newer candidate was rejected. With ``cached_inputs`` (the fetch fallback) the features are
-    built from the input files already on disk and every row says ``fallback_cached_inputs``.
+    built from the input files already on disk, only models already gated on disk are considered,
+    and every row says ``fallback_cached_inputs``. A candidate whose training failed (a failure
+    record beside it, see :mod:`pipeline.tasks.train`) is not trained again here: the current
+    model is retained (``error_recovery.model_retraining.fallback``).
     """
 
     date = TodayInCptParameter(description="issue day D (default: today in CPT); forecasts D+1..D+3")
@@ -34,14 +37,23 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
 
     @property
     def retry_count(self) -> int:  # type: ignore[override]
-        return self.ctx.config.error_recovery.inference.max_retries
+        # luigi disables a task after retry_count failures: a first attempt plus max_retries retries.
+        return self.ctx.config.error_recovery.inference.max_retries + 1
 
     def requires(self) -> dict[str, luigi.Task]:
         m = self.ctx.config.model
-        return {
-            "features": BuildFeatures(date=self.date, cached_inputs=self.cached_inputs),
-            "gate": GateModel(date=registry.cadence_date(self.date, m.cadence_anchor, m.retrain_every_days)),
-        }
+        needs: dict[str, luigi.Task] = {"features": BuildFeatures(date=self.date, cached_inputs=self.cached_inputs)}
+        newest = registry.cadence_date(self.date, m.cadence_anchor, m.retrain_every_days)
+        if self._may_gate(newest):
+            needs["gate"] = GateModel(date=newest)
+        return needs
+
+    def _may_gate(self, train_date: dt.date) -> bool:
+        """Whether this run may train and gate the candidate of ``train_date`` (else: gate records on disk only)."""
+        if self.cached_inputs:
+            return False
+        retain = self.ctx.config.error_recovery.model_retraining.fallback == "retain_current_model"
+        return not (retain and self.ctx.layout.model_failure(train_date, self.ctx.model_tag).exists())
 
     def output(self) -> ParquetTarget:
         return self.ctx.layout.forecast(self.date)
@@ -51,7 +63,13 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
         m = ctx.config.model
         decisions: dict[dt.date, dict[str, Any]] = {}
         for train_date in registry.cadence_dates_back(self.date, m.cadence_anchor, m.retrain_every_days, m.max_age_days):
-            record = yield GateModel(date=train_date)
+            record = ctx.layout.model_decision(train_date, ctx.model_tag)
+            if not record.exists():
+                if not self._may_gate(train_date):
+                    log.warning("no gate record for the candidate of %s (%s): looking at older models", train_date,
+                                "cached-inputs fallback" if self.cached_inputs else "its training failed")
+                    continue
+                record = yield GateModel(date=train_date)
             decisions[train_date] = record.read()
             if decisions[train_date]["status"] == "accepted":
                 break

@@ -73,7 +73,8 @@ class TrainModel(PipelineTask):
 
     @property
     def retry_count(self) -> int:  # type: ignore[override]
-        return self.ctx.config.error_recovery.model_retraining.max_retries
+        # luigi disables a task after retry_count failures: a first attempt plus max_retries retries.
+        return self.ctx.config.error_recovery.model_retraining.max_retries + 1
 
     def requires(self) -> list[luigi.Task]:
         check_cadence(self.ctx, self.date)
@@ -93,10 +94,14 @@ class TrainModel(PipelineTask):
         fit_set = training.select_days(data, window.fit_first, window.fit_last)
         validation_set = training.select_days(data, window.validation_first, window.validation_last)
         _check_enough(fit_set, validation_set, window)
+        self.set_progress_percentage(20)
         self.set_status_message(f"fitting on {len(fit_set.outcomes)} rows")
         names = feature_columns(ctx.feature_settings)
         fitted, report = model.fit(fit_set, validation_set, ctx.config.market.nodes, names, ctx.model_settings)
+        self.set_progress_percentage(90)
+        self.set_status_message("writing the artifact")
         self.output().write(fitted, self._metadata(window, fit_set, validation_set, fitted, report))
+        self.set_progress_percentage(100)
         log.info("trained %s on %d rows: %s", self.model_id, len(fit_set.outcomes), _headline(report))
 
     @property
@@ -127,6 +132,24 @@ class TrainModel(PipelineTask):
             "features_tag": ctx.features_tag,
             "packages": package_versions(),
         }
+
+
+@TrainModel.event_handler(luigi.Event.FAILURE)
+def record_failed_training(task: TrainModel, exception: BaseException) -> None:
+    """Leave a failure record beside the missing artifact, so DailyInference retains the current model.
+
+    (Not when the artifact exists: then a concurrent run wrote it and only this copy failed. A retry
+    that fails again keeps the first record.)
+    """
+    record = task.ctx.layout.model_failure(task.date, task.ctx.model_tag)
+    if task.output().exists() or record.exists():
+        return
+    record.write({
+        "status": "failed", "model_id": task.model_id, "train_date": task.date.isoformat(),
+        "error": f"{type(exception).__name__}: {exception}",
+    })
+    log.error("training of %s failed (%s: %s); forecasts keep the current model", task.model_id,
+              type(exception).__name__, exception)
 
 
 def _check_enough(fit_set: TrainingSet, validation_set: TrainingSet, window: training.TrainingWindow) -> None:

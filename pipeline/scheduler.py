@@ -1,0 +1,246 @@
+"""The built-in scheduler: the four jobs on their cron schedules (in CPT), plus the DAM deadline monitor.
+
+    python -m pipeline.scheduler                  # long-running (systemd: infrastructure/systemd/)
+    python -m pipeline.scheduler --once           # run the jobs due now, then exit
+    python -m pipeline.scheduler --dry-run        # print the schedule and what is due; run nothing
+    python -m pipeline.scheduler --once --dry-run --now 2024-03-10T05:59
+
+It reads the ``scheduler`` block of config/pipeline.yaml: per job ``enabled``, ``cron_expression``
+(parsed by croniter in America/Chicago, so 06:00 is 06:00 CPT in summer and winter),
+``timeout_minutes``, ``retry_count`` and ``priority``. Each job runs through
+:func:`pipeline.jobs.run_job` -- the same lock, retries, timeouts, fallbacks, alerts and run log as
+the cron scripts -- so cron and this scheduler can even run side by side without overlapping.
+
+A job is due when its latest cron time has passed, no run of it started since (``ops/runs.jsonl``),
+and that time is less than the job's ``timeout_minutes`` ago: a scheduler (re)started within a
+job's execution window still runs it; later, the next run catches the missed days up (RangeDaily).
+
+Due jobs start in priority order (critical, high, medium, low); each runs in its own thread and
+luigi process, so a six-hour backtest never delays the 06:00 forecast. SIGTERM or SIGINT stop the
+loop: running jobs are asked to finish their current tasks (``operations.stop_grace_seconds``) and
+are then stopped; the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from croniter import croniter
+
+from pipeline import clock as clocks
+from pipeline import deadline, jobs, logs
+from pipeline.config import Config, ConfigError, load_config
+from pipeline.ercot_time import CPT
+from pipeline.status import read_log
+
+log = logging.getLogger("pipeline.scheduler")
+
+PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+# Exit code of a job whose thread crashed (luigi's unhandled_exception in luigi.cfg).
+JOB_CRASHED = 40
+# While today's forecast is late, the deadline monitor runs again at most this often.
+DEADLINE_RECHECK = dt.timedelta(minutes=5)
+
+
+def next_fire(expression: str, after: dt.datetime) -> dt.datetime:
+    """The first cron time strictly after ``after``, as CPT wall-clock time."""
+    return croniter(expression, after.astimezone(CPT)).get_next(dt.datetime)
+
+
+def latest_fire(expression: str, now: dt.datetime) -> dt.datetime:
+    """The latest cron time at or before ``now``, as CPT wall-clock time."""
+    return croniter(expression, now.astimezone(CPT) + dt.timedelta(seconds=1)).get_prev(dt.datetime)
+
+
+@dataclass(frozen=True)
+class Due:
+    job: str
+    fire: dt.datetime
+    priority: str
+
+
+def due_jobs(config: Config, now: dt.datetime, last_started: dict[str, dt.datetime]) -> list[Due]:
+    """Enabled jobs whose latest cron time passed within their window and has had no run since, by priority."""
+    due = []
+    for job in jobs.JOBS:
+        settings = jobs.schedule_of(config, job)
+        if not settings.enabled:
+            continue
+        fire = latest_fire(settings.cron_expression, now)
+        if now - fire > dt.timedelta(minutes=settings.timeout_minutes):
+            continue
+        started = last_started.get(job)
+        if started is not None and started >= fire:
+            continue
+        due.append(Due(job, fire, settings.priority))
+    return sorted(due, key=lambda d: (PRIORITY_RANK[d.priority], d.fire))
+
+
+def last_starts(ops: jobs.Operations) -> dict[str, dt.datetime]:
+    """When each job last started, from the run history."""
+    starts: dict[str, dt.datetime] = {}
+    for record in read_log(ops.layout.run_log()):
+        started = dt.datetime.fromisoformat(record["started_at"])
+        job = record["job"]
+        if job not in starts or started > starts[job]:
+            starts[job] = started
+    return starts
+
+
+class Scheduler:
+    """The loop: start due jobs in threads, watch the deadline, stop gracefully."""
+
+    def __init__(self, ops: jobs.Operations, run: Callable[[jobs.Operations, str], jobs.JobResult] = jobs.run_job) -> None:
+        self.ops = ops
+        self._run = run
+        self.last_started = last_starts(ops)
+        self.threads: dict[str, threading.Thread] = {}
+        self.results: list[jobs.JobResult] = []
+        self._deadline_checked: dt.datetime | None = None
+        self._lock = threading.Lock()
+
+    def tick(self) -> list[str]:
+        """Start every due job that is not already running here; returns the jobs started."""
+        now = self.ops.clock()
+        started = []
+        for item in due_jobs(self.ops.config, now, self.last_started):
+            if self._busy(item.job):
+                continue
+            log.info("%s is due (cron time %s, priority %s)", item.job, _cpt(item.fire), item.priority)
+            self.last_started[item.job] = now
+            self._start(item.job, lambda job=item.job: self._job(job))
+            started.append(item.job)
+        self._watch_deadline(now)
+        return started
+
+    def _job(self, job: str) -> None:
+        try:
+            result = self._run(self.ops, job)
+        except Exception:  # the top of a job thread: report the crash, keep the scheduler alive
+            log.exception("job %s crashed", job)
+            result = jobs.JobResult(job, JOB_CRASHED, "crashed", jobs.today_in_cpt(self.ops.clock()))
+        with self._lock:
+            self.results.append(result)
+
+    def _watch_deadline(self, now: dt.datetime) -> None:
+        dam = self.ops.config.deadlines.dam_closure
+        if not (dam.alert_on_risk or dam.fallback_on_miss):
+            return
+        current = deadline.state(now, dam, self.ops.layout)
+        if not current.at_risk or self._busy("deadline"):
+            return
+        if self._deadline_checked is not None and now - self._deadline_checked < DEADLINE_RECHECK:
+            return
+        self._deadline_checked = now
+        self._start("deadline", lambda: self._deadline())
+
+    def _deadline(self) -> None:
+        try:
+            deadline.check(self.ops)
+        except Exception:  # the top of a thread: report the crash, keep the scheduler alive
+            log.exception("the deadline monitor crashed")
+
+    def _busy(self, name: str) -> bool:
+        thread = self.threads.get(name)
+        return thread is not None and thread.is_alive()
+
+    def _start(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=f"job-{name}")
+        self.threads[name] = thread
+        thread.start()
+
+    def wait(self) -> None:
+        for thread in list(self.threads.values()):
+            thread.join()
+
+    def sleep_seconds(self) -> float:
+        """Until the next cron time of any enabled job, at most ``operations.poll_seconds``."""
+        now = self.ops.clock()
+        upcoming = [next_fire(jobs.schedule_of(self.ops.config, job).cron_expression, now)
+                    for job in jobs.JOBS if jobs.schedule_of(self.ops.config, job).enabled]
+        until = min(((t - now).total_seconds() for t in upcoming), default=float(self.ops.config.operations.poll_seconds))
+        return max(1.0, min(until + 0.5, float(self.ops.config.operations.poll_seconds)))
+
+    def run_forever(self) -> None:
+        log.info("scheduler started (pid file not used; stop with SIGTERM or SIGINT)")
+        while not self.ops.stop.is_set():
+            self.tick()
+            self.ops.stop.wait(self.sleep_seconds())
+        log.info("stop requested: waiting for running jobs to finish their current tasks")
+        self.wait()
+        log.info("scheduler stopped")
+
+    def run_once(self) -> int:
+        started = self.tick()
+        if not started:
+            log.info("no job is due at %s", _cpt(self.ops.clock()))
+        self.wait()
+        return max((r.retcode for r in self.results), default=0)
+
+
+def _cpt(at: dt.datetime) -> str:
+    local = at.astimezone(CPT)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def describe(config: Config, now: dt.datetime, last_started: dict[str, dt.datetime]) -> str:
+    """The schedule as a table: each job's next run (CPT), whether it is due now, its luigi command."""
+    due = {d.job for d in due_jobs(config, now, last_started)}
+    mode = config.operations.luigi_scheduler
+    central = mode == "central" or (mode == "auto" and jobs.central_scheduler_answers())
+    lines = [f"now: {_cpt(now)}", f"{'job':<17}{'enabled':<9}{'priority':<10}{'cron (CPT)':<15}{'next run (CPT)':<22}"
+             f"{'due now':<9}command"]
+    for job, spec in jobs.JOBS.items():
+        settings = jobs.schedule_of(config, job)
+        command = ["luigi", *spec.luigi_args(), *jobs.run_arguments(config, job, now, central)]
+        lines.append(f"{job:<17}{'yes' if settings.enabled else 'no':<9}{settings.priority:<10}"
+                     f"{settings.cron_expression:<15}{_cpt(next_fire(settings.cron_expression, now)):<22}"
+                     f"{'yes' if job in due else 'no':<9}{shlex.join(command)}")
+    risk_at, closes_at = deadline.times(now.astimezone(CPT).date(), config.deadlines.dam_closure)
+    lines.append(f"deadline monitor: forecast for today expected by {_cpt(risk_at)} (DAM closes {_cpt(closes_at)})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.scheduler", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+    parser.add_argument("--dry-run", action="store_true", help="print the schedule and what is due; run nothing")
+    parser.add_argument("--now", type=clocks.parse_instant, help="as of this time (ISO; default: now; implies a stopped clock)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config()
+        clock = clocks.fixed(args.now) if args.now else clocks.utc_now
+        ops = jobs.Operations(config=config, runner=jobs.LuigiProcess(grace_seconds=config.operations.stop_grace_seconds),
+                              clock=clock)
+        if args.dry_run:
+            print(describe(config, clock(), last_starts(ops)))
+            return 0
+        logs.setup(config.logging)
+        jobs.luigi_retcodes()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    scheduler = Scheduler(ops)
+
+    def stop(signum: int, _frame: object) -> None:
+        log.warning("received signal %d: stopping", signum)
+        ops.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if args.once:
+        return scheduler.run_once()
+    scheduler.run_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
