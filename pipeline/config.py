@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -139,7 +138,7 @@ class OpenMeteoConfig(HttpConfig):
 
 class SourcesConfig(_Strict):
     market: Literal["synthetic", "ercot_archive", "ercot_mis", "ercot_api"] = "synthetic"
-    weather: Literal["synthetic", "open_meteo", "none"] = "synthetic"
+    weather: Literal["synthetic", "archive", "open_meteo", "none"] = "synthetic"
     archive_dir: Path | None = None
     weather_dir: Path | None = None
     synthetic: SyntheticConfig = SyntheticConfig()
@@ -151,6 +150,8 @@ class SourcesConfig(_Strict):
     def _archive_needs_dir(self) -> SourcesConfig:
         if self.market == "ercot_archive" and self.archive_dir is None:
             raise ValueError("sources.archive_dir is required when sources.market is ercot_archive")
+        if self.weather == "archive" and self.weather_dir is None:
+            raise ValueError("sources.weather_dir is required when sources.weather is archive")
         return self
 
 
@@ -178,10 +179,12 @@ class ModelConfig(_Strict):
     seed: int = 7
     gate: GateConfig = GateConfig()
     max_iter: int = Field(200, ge=1, le=5000)
-    learning_rate: float = Field(0.06, gt=0, le=1)
-    max_leaf_nodes: int = Field(31, ge=2, le=1024)
-    min_samples_leaf: int = Field(40, ge=1)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    max_leaf_nodes: int = Field(7, ge=2, le=1024)
+    min_samples_leaf: int = Field(200, ge=1)
     l2_regularization: float = Field(1.0, ge=0)
+    excluded_features: tuple[str, ...] = ("month", "doy_sin", "doy_cos")
+    logistic_weight: float = Field(0.5, ge=0, le=1)
 
     @model_validator(mode="after")
     def _windows(self) -> ModelConfig:
@@ -449,18 +452,3 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     Parsed once per distinct (RTLMP_CONFIG, RTLMP_DATA_ROOT) pair and then reused.
     """
     return _load_cached(*config_key(environ))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Validate the effective configuration and print it as YAML (exit code 2 when invalid)."""
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    print(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

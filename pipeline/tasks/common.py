@@ -28,7 +28,7 @@ from targets.files import read_many
 from targets.schemas import MARKET_DATASETS, WEATHER_DATASETS
 
 log = logging.getLogger("pipeline")
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 
 # Canonical datasets the feature step reads (rt_prices is read through its hourly aggregate).
 FEATURE_DATASETS = ("dam_prices", "load", "load_forecast", "renewables", "renewables_forecast",
@@ -63,7 +63,8 @@ class Context:
     def model_settings(self) -> ModelSettings:
         m = self.config.model
         return ModelSettings(max_iter=m.max_iter, learning_rate=m.learning_rate, max_leaf_nodes=m.max_leaf_nodes,
-                             min_samples_leaf=m.min_samples_leaf, l2_regularization=m.l2_regularization, seed=m.seed)
+                             min_samples_leaf=m.min_samples_leaf, l2_regularization=m.l2_regularization, seed=m.seed,
+                             excluded_features=m.excluded_features, logistic_weight=m.logistic_weight)
 
     @functools.cached_property
     def features_tag(self) -> str:
