@@ -6,7 +6,9 @@
 * The gate accepts a candidate unless its validation score is worse than that of the previous
   cadence date's candidate, scored on the same (new) validation window, by more than the margin.
 * The model serving day D is the newest *accepted* candidate trained on a cadence date <= D and no
-  more than ``max_age_days`` before D.
+  more than ``max_age_days`` before D. When every candidate in that span was rejected (each was
+  marginally worse than its predecessor, which has now aged out), the newest rejected one serves:
+  a fresh model that lost a close comparison beats no forecast. Failed trainings never serve.
 """
 
 from __future__ import annotations
@@ -67,10 +69,12 @@ def serving_train_date(
     day: dt.date, decisions: Mapping[dt.date, Mapping[str, Any]], anchor: dt.date, every_days: int, max_age_days: int
 ) -> dt.date | None:
     """The train date of the model serving ``day`` given gate records keyed by train date."""
-    for train_date in cadence_dates_back(day, anchor, every_days, max_age_days):
-        record = decisions.get(train_date)
-        if record is not None and record.get("status") == "accepted":
-            return train_date
+    candidates = cadence_dates_back(day, anchor, every_days, max_age_days)
+    for wanted in ("accepted", "rejected"):
+        for train_date in candidates:
+            record = decisions.get(train_date)
+            if record is not None and record.get("status") == wanted:
+                return train_date
     return None
 
 

@@ -33,6 +33,21 @@ def test_serving_model_is_newest_accepted_within_max_age() -> None:
     assert registry.serving_train_date(day, decisions, ANCHOR, 2, 14) == newest
 
 
+def test_newest_rejected_serves_when_every_candidate_within_max_age_was_rejected() -> None:
+    day = dt.date(2024, 3, 10)
+    newest = registry.cadence_date(day, ANCHOR, 2)
+    dates = [newest - dt.timedelta(days=2 * k) for k in range(4)]
+    stale_accepted = newest - dt.timedelta(days=16)
+    decisions = {d: {"status": "rejected"} for d in dates[1:]}
+    decisions[dates[0]] = {"status": "failed"}
+    decisions[stale_accepted] = {"status": "accepted"}
+    # The newest trained (not failed) candidate within the age limit, not the stale accepted one.
+    assert registry.serving_train_date(day, decisions, ANCHOR, 2, 14) == dates[1]
+    # An accepted one within the limit still wins over any rejected one.
+    decisions[dates[3]] = {"status": "accepted"}
+    assert registry.serving_train_date(day, decisions, ANCHOR, 2, 14) == dates[3]
+
+
 def test_no_model_older_than_max_age_serves() -> None:
     day = dt.date(2024, 3, 10)
     stale = registry.cadence_date(day, ANCHOR, 2) - dt.timedelta(days=20)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import time
 from importlib import metadata as package_metadata
 from typing import Any
 
@@ -97,10 +98,14 @@ class TrainModel(PipelineTask):
         self.set_progress_percentage(20)
         self.set_status_message(f"fitting on {len(fit_set.outcomes)} rows")
         names = feature_columns(ctx.feature_settings)
+        started = time.perf_counter()
         fitted, report = model.fit(fit_set, validation_set, ctx.config.market.nodes, names, ctx.model_settings)
+        fit_seconds = time.perf_counter() - started
         self.set_progress_percentage(90)
         self.set_status_message("writing the artifact")
-        self.output().write(fitted, self._metadata(window, fit_set, validation_set, fitted, report))
+        metadata = self._metadata(window, fit_set, validation_set, fitted, report)
+        metadata["fit_seconds"] = round(fit_seconds, 3)  # wall time of model.fit (not the data loading)
+        self.output().write(fitted, metadata)
         self.set_progress_percentage(100)
         log.info("trained %s on %d rows: %s", self.model_id, len(fit_set.outcomes), _headline(report))
 
@@ -198,9 +203,11 @@ class GateModel(PipelineTask):
         incumbent_model: SpikeModel = incumbent.load()
         # Scored exactly like the candidate: its booster is out of sample on this window, and its
         # own calibration (fitted on an overlapping earlier window) is replaced by cross-fitting.
-        incumbent_report = model.validation_report(
-            validation_set, model.crossfit_probabilities(incumbent_model, validation_set),
-            incumbent_model.predict_baselines(validation_set.features))
+        started = time.perf_counter()
+        incumbent_p = model.crossfit_probabilities(incumbent_model, validation_set)
+        crossfit_seconds = time.perf_counter() - started
+        incumbent_report = model.validation_report(validation_set, incumbent_p,
+                                                   incumbent_model.predict_baselines(validation_set.features))
         incumbent_score = model.gate_score(incumbent_report, metric)
         decision = registry.decide(candidate_score, incumbent_score, ctx.config.model.gate.margin)
         self.output().write({
@@ -213,6 +220,7 @@ class GateModel(PipelineTask):
             "incumbent_model_id": incumbent_meta["model_id"],
             "train_date": self.date.isoformat(),
             "validation_window": [window.validation_first.isoformat(), window.validation_last.isoformat()],
+            "crossfit_seconds": round(crossfit_seconds, 3),  # wall time of the incumbent's cross-fitted scoring
         })
         log.log(20 if decision.status == "accepted" else 30, "model %s %s: %s", candidate_meta["model_id"],
                 decision.status, decision.reason)
@@ -223,7 +231,10 @@ def serving_model(ctx: Context, decisions: dict[dt.date, dict[str, Any]], day: d
     m = ctx.config.model
     chosen = registry.serving_train_date(day, decisions, m.cadence_anchor, m.retrain_every_days, m.max_age_days)
     if chosen is None:
-        raise LookupError(f"no accepted model trained within {m.max_age_days} days before {day}")
+        raise LookupError(f"no accepted or rejected model trained within {m.max_age_days} days before {day}")
+    if decisions[chosen].get("status") != "accepted":
+        log.warning("every candidate within %d days before %s was rejected: serving the newest, trained on %s",
+                    m.max_age_days, day, chosen)
     target = ctx.layout.model(chosen, ctx.model_tag)
     return target, target.metadata()["model_id"]
 
