@@ -14,6 +14,7 @@ CORE = [
     "openpyxl>=3.1,<4",
     "matplotlib>=3.8,<4",
     "croniter>=2,<8",
+    "scipy>=1.11,<2",
 ]
 
 LUIGID = [

@@ -11,14 +11,12 @@ alert hook.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.training import HORIZON_DAYS
 
-log = logging.getLogger("pipeline")
 
 WATCHED_METRIC = "brier_skill"
 COMPARED_METRICS = ("brier_skill", "roc_auc", "average_precision", "brier", "ece", "positives")
@@ -132,7 +130,3 @@ def skill_alert(comparison: Mapping[str, Any]) -> SkillAlert | None:
                       current=watched["current"], previous=watched["previous"], floor=watched["floor"],
                       window=comparison["current"], reliable=bool(watched["reliable"]))
 
-
-def log_skill_alert(alert: SkillAlert) -> None:
-    """Default alert hook: a WARNING on the ``pipeline`` logger (alert channels hook in elsewhere)."""
-    log.warning("SKILL ALERT: %s", alert.message())

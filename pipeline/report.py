@@ -37,7 +37,8 @@ def summary_table(forecast: pd.DataFrame, top: int = 3) -> str:
     lines = []
     first = forecast.iloc[0]
     statuses = ", ".join(sorted(forecast["status"].unique()))
-    lines.append(f"Forecast issued {first['forecast_date']} at {cpt_label(first['issued_at'])[:-12].strip()} "
+    issued = first["issued_at"].tz_convert(ercot_time.CPT)
+    lines.append(f"Forecast for {first['forecast_date']}, issued {issued:%Y-%m-%d %H:%M} {issued.tzname()} "
                  f"(model {first['model_id']}, status {statuses})")
     local_days = forecast["interval_start"].dt.tz_convert(ercot_time.CPT).dt.date
     days = sorted(local_days.unique())

@@ -126,8 +126,21 @@ def test_weekly_backtest_compares_with_the_week_before_and_alerts_below_the_floo
     assert '<section id="drift">' in page and "ALERT: Brier skill at $100" in page
 
 
-def test_the_default_alert_hook_is_the_logging_one() -> None:
-    assert WeeklyBacktest(date=RUN_DAY).alert_hook() is drift.log_skill_alert
+def test_the_default_alert_hook_sends_through_the_alert_channels_once(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RTLMP_DATA_ROOT", str(tmp_path))
+    monkeypatch.delenv("RTLMP_CONFIG", raising=False)
+    reset_caches()
+    skill = drift.SkillAlert(date=RUN_DAY.isoformat(), threshold="100", metric="brier_skill", current=-0.2,
+                             previous=0.1, floor=0.0, window={"start": "2024-07-07", "end": "2024-07-13"},
+                             reliable=True)
+    hook = WeeklyBacktest(date=RUN_DAY).alert_hook()
+    hook(skill)
+    hook(skill)  # a retry of the same weekly run: the condition is already reported
+    reset_caches()
+    (record,) = [json.loads(line) for line in (tmp_path / "ops" / "alerts.jsonl").read_text().splitlines()]
+    assert record["kind"] == "skill_below_floor" and record["severity"] == "warning"
+    assert record["job"] == "weekly_backtesting" and record["deliveries"] == {"log": "ok"}
+    assert "brier_skill at $100/MWh is -0.200, below the floor +0.000" in record["detail"]
 
 
 def test_report_command_summarises_the_backtest(weekly: WeeklyRun, monkeypatch, capsys) -> None:

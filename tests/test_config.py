@@ -79,6 +79,11 @@ def test_archive_source_needs_a_folder(write_config) -> None:
         write_config("sources:\n  market: ercot_archive\n")
 
 
+def test_archived_weather_needs_a_folder(write_config) -> None:
+    with pytest.raises(ConfigError, match="weather_dir is required when sources.weather is archive"):
+        write_config("sources:\n  weather: archive\n")
+
+
 def test_malformed_yaml_names_the_file(write_config, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="override.yaml: not valid YAML"):
         write_config("market: [unclosed\n")
@@ -94,7 +99,7 @@ def test_config_check_command_exits_nonzero_naming_the_key(tmp_path: Path) -> No
     override = tmp_path / "bad.yaml"
     override.write_text("sources:\n  market: ercot_live\n")
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline.config"],
+        [sys.executable, "-m", "pipeline.show_config"],
         env={"RTLMP_CONFIG": str(override), "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, check=False,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 import pytest
@@ -67,12 +66,10 @@ def test_a_threshold_new_this_week_has_no_previous_score() -> None:
     assert comparison["by_threshold"]["500"]["brier_skill"] == {"current": 0.1, "previous": None, "change": None}
 
 
-def test_the_default_hook_logs_a_warning_on_the_pipeline_logger(caplog: pytest.LogCaptureFixture) -> None:
+def test_the_alert_message_names_metric_threshold_floor_and_window() -> None:
     comparison = drift.compare(dt.date(2024, 7, 21), metrics_with({"100": -0.2}), metrics_with({"100": 0.1}), 0.0)
     alert = drift.skill_alert(comparison)
     assert alert is not None
-    with caplog.at_level(logging.WARNING, logger="pipeline"):
-        drift.log_skill_alert(alert)
-    (record,) = caplog.records
-    assert record.name == "pipeline" and record.levelno == logging.WARNING
-    assert "brier_skill at $100/MWh is -0.200, below the floor +0.000" in record.getMessage()
+    message = alert.message()
+    assert "brier_skill at $100/MWh is -0.200, below the floor +0.000" in message
+    assert "a week earlier: +0.100" in message

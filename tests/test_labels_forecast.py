@@ -72,3 +72,17 @@ def test_previous_forecast_is_republished_for_the_next_day() -> None:
     assert (carried[overlap] == original[overlap]).all()
     last = again["interval_start"].iloc[-1]
     assert carried[last] == original[last - pd.Timedelta(hours=24)]
+
+
+def test_forecast_summary_names_the_full_issue_time_and_the_most_likely_hours() -> None:
+    from pipeline.report import summary_table
+
+    day = dt.date(2024, 3, 9)  # the horizon crosses the spring-forward day 2024-03-10
+    hours = ercot_time.forecast_hours(day)
+    features = pd.DataFrame({"node": "HB_NORTH", "interval_start": hours, "horizon_h": np.arange(1, 73)})
+    probabilities = np.full((72, 1), 0.01)
+    probabilities[20, 0] = 0.42  # hour 21 of the horizon: 21:00 CDT, the 02:00 hour does not exist
+    frame = forecast_frame(features, probabilities, (100.0,), day, ercot_time.local_time_on(day, "06:00"), "m1")
+    text = summary_table(frame, top=1)
+    assert text.splitlines()[0] == "Forecast for 2024-03-09, issued 2024-03-09 06:00 CST (model m1, status ok)"
+    assert "Sun 03-10 21:00-22:00 CDT 42%" in text

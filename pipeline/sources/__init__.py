@@ -65,13 +65,18 @@ def market_source(config: Config) -> Source:
 def weather_source(config: Config) -> Source | None:
     """The configured weather source (``sources.weather``), or None when weather is not used.
 
-    The simulator's weather describes the simulated market only; paired with a real market source
-    it would be noise, so ``synthetic`` then means the archived weather in ``sources.weather_dir``
-    when one is set, and no weather otherwise (logged).
+    ``archive`` reads the hourly weather files in ``sources.weather_dir``. The simulator's weather
+    describes the simulated market only; paired with a real market source it would be noise, so
+    ``synthetic`` then means the archived weather in ``sources.weather_dir`` when one is set, and
+    no weather otherwise (logged).
     """
     name = config.sources.weather
     if name == "none":
         return None
+    if name == "archive":
+        from pipeline.sources.ercot_archive import ArchivedWeather
+
+        return ArchivedWeather(config.sources.weather_dir)
     if name == "open_meteo":
         from pipeline.sources.open_meteo import OpenMeteo
 

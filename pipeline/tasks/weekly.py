@@ -13,9 +13,9 @@ from typing import Any
 
 import luigi
 
-from pipeline import drift, reporting
+from pipeline import clock, drift, reporting
 from pipeline.clock import TodayInCptParameter
-from pipeline.drift import SkillAlertHook
+from pipeline.drift import SkillAlert, SkillAlertHook
 from pipeline.progress import Progress
 from pipeline.tasks.backtest import Backtest
 from pipeline.tasks.common import PipelineTask, log
@@ -40,12 +40,26 @@ class WeeklyBacktest(PipelineTask):
         return {"comparison": layout.weekly_comparison(self.date), "report": layout.weekly_report(self.date)}
 
     def alert_hook(self) -> SkillAlertHook:
-        """Who is told when skill falls below the floor: a WARNING in the log until alerting is connected here.
+        """Who is told when skill falls below the floor: the configured alert channels.
 
-        A method rather than a parameter so the hook can use the configuration (``self.ctx``) and
-        tests can replace it.
+        The alert goes to the log, ``ops/alerts.jsonl`` and, when configured, email and webhook
+        (``alerts`` in the configuration), once per weekly date and threshold. A method rather than
+        a parameter so the hook can use the configuration (``self.ctx``) and tests can replace it.
         """
-        return drift.log_skill_alert
+        # Imported here: ``python -m pipeline.alerts`` must not find the module already imported
+        # by the package (importing ``pipeline`` imports every task module).
+        from pipeline import alerts
+
+        ctx = self.ctx
+
+        def send(skill: SkillAlert) -> None:
+            alerts.send(alerts.Alert(
+                kind="skill_below_floor", severity="warning",
+                title=f"forecast skill at ${skill.threshold}/MWh below the floor", detail=skill.message(),
+                at=clock.utc_now(), job="weekly_backtesting", key=f"skill_below_floor:{skill.date}:{skill.threshold}",
+            ), ctx.config.alerts, ctx.layout.alert_log())
+
+        return send
 
     def run(self) -> None:
         inputs = self.input()
