@@ -15,6 +15,7 @@ CORE = [
     "matplotlib>=3.8,<4",
     "croniter>=2,<8",
     "scipy>=1.11,<2",
+    "threadpoolctl>=3.1,<4",
 ]
 
 LUIGID = [

@@ -50,6 +50,8 @@ def join_predictions(forecast: pd.DataFrame, baselines: pd.DataFrame, outcomes: 
     joined = joined.merge(outcomes[[*keys, "outcome", "price_max"]], on=keys, how="left", validate="one_to_one")
     unlabelled = joined["outcome"].isna()
     labelled = joined.loc[~unlabelled].copy()
+    if labelled.empty:  # e.g. the last issue days of an archive: their hours are not in it
+        return labelled, int(unlabelled.sum())
     labelled["outcome"] = labelled["outcome"].astype("int64")
     return PREDICTIONS.conform(labelled), int(unlabelled.sum())
 

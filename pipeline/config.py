@@ -185,6 +185,8 @@ class ModelConfig(_Strict):
     l2_regularization: float = Field(1.0, ge=0)
     excluded_features: tuple[str, ...] = ("month", "doy_sin", "doy_cos")
     logistic_weight: float = Field(0.5, ge=0, le=1)
+    climatology_input: bool = False
+    threads: int = Field(1, ge=1, le=256)
 
     @model_validator(mode="after")
     def _windows(self) -> ModelConfig:
@@ -349,11 +351,17 @@ class Config(_Strict):
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
+# Keys that change how fast a result is computed, never the result: left out of fingerprints.
+EXECUTION_ONLY = {"model": frozenset({"threads"})}
+
+
 def _section_dump(config: Config, dotted: str) -> Any:
     value: Any = config
     for part in dotted.split("."):
         value = getattr(value, part)
-    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    if not isinstance(value, BaseModel):
+        return value
+    return value.model_dump(mode="json", exclude=set(EXECUTION_ONLY.get(dotted, ())))
 
 
 # --- loading -------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from pipeline import evaluation
 from pipeline.features import threshold_label
@@ -62,6 +63,11 @@ class ModelSettings:
     excluded_features: tuple[str, ...] = ()
     # Weight of the logistic component when blended with the booster in logit space (0 = trees only).
     logistic_weight: float = 0.5
+    # Offer both components the month x hour climatology of the fit window (its logit) as an input.
+    climatology_input: bool = False
+    # OpenMP threads of the boosters. On small data, one thread per process is faster than several,
+    # and several luigi workers each running multi-threaded fits oversubscribe the cores badly.
+    threads: int = 1
     negative_keep: float = 0.2
     min_positives: int = 25
     # Strength of the prior pulling Platt's (slope, intercept) toward (1, 0), in log-loss units.
@@ -119,6 +125,24 @@ class Climatology:
             prior = self.by_hour_[(node, hour)]
             self.table_[(node, month, hour)] = (y[idx].sum(axis=0) + self.strength * prior) / (len(idx) + self.strength)
         return self
+
+    def predict_left_out(self, data: TrainingSet) -> np.ndarray:
+        """Predictions on the rows it was fitted on, each with its own target hour left out.
+
+        As a model input, the in-sample rate would carry a row's own outcome; leaving it out makes
+        the training rows look like the rows seen in service.
+        """
+        frame = _unique_targets(data)
+        y = np.stack(frame["y"].to_numpy())
+        cell = frame.groupby(["node", "month", "hour"]).ngroup().to_numpy()
+        sums = np.zeros((cell.max() + 1, y.shape[1]))
+        np.add.at(sums, cell, y)
+        counts = np.bincount(cell)[:, None].astype(float)
+        prior = np.stack([self.by_hour_[key] for key in zip(frame["node"], frame["hour"])])
+        left_out = (sums[cell] - y + self.strength * prior) / (counts[cell] - 1.0 + self.strength)
+        keys = pd.MultiIndex.from_arrays([frame["node"], frame["interval_start"]])
+        rows = keys.get_indexer(pd.MultiIndex.from_arrays([data.features["node"], data.features["interval_start"]]))
+        return left_out[rows]
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         nodes = features["node"].to_numpy()
@@ -186,34 +210,37 @@ class LogisticBaseline:
     thresholds: tuple[float, ...]
     models_: list[Any] = field(default_factory=list)
 
-    def _design(self, features: pd.DataFrame, threshold: float) -> np.ndarray:
+    def _design(self, features: pd.DataFrame, threshold: float, prior: np.ndarray | None) -> np.ndarray:
         t = threshold_label(threshold)
         columns = [c.format(t=t) for c in LOGISTIC_INPUTS] + list(LOGISTIC_SHARED)
         x = features[columns].to_numpy(dtype=float)
         x[:, columns.index("price_max_hod_d1")] = np.log1p(np.clip(x[:, columns.index("price_max_hod_d1")], 0, None))
         hour = features["hour_of_day"].to_numpy(dtype=float)
-        return np.column_stack([x, np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)])
+        parts = [x, np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)]
+        return np.column_stack(parts if prior is None else [*parts, prior])
 
-    def fit(self, data: TrainingSet) -> LogisticBaseline:
+    def fit(self, data: TrainingSet, prior: np.ndarray | None = None) -> LogisticBaseline:
+        """``prior``: optional extra inputs [rows, thresholds] (the climatology's logit), one column per threshold."""
         self.models_ = []
         for k, threshold in enumerate(self.thresholds):
             y = data.outcomes[:, k]
             if 0 < y.sum() < len(y):
                 model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
                                       StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
-                model.fit(self._design(data.features, threshold), y)
+                model.fit(self._design(data.features, threshold, None if prior is None else prior[:, k]), y)
                 self.models_.append(model)
             else:
                 self.models_.append(float((y.sum() + 0.5) / (len(y) + 1.0)))
         return self
 
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
+    def predict(self, features: pd.DataFrame, prior: np.ndarray | None = None) -> np.ndarray:
         out = np.empty((len(features), len(self.thresholds)))
         for k, (threshold, model) in enumerate(zip(self.thresholds, self.models_)):
             if isinstance(model, float):
                 out[:, k] = model
             else:
-                out[:, k] = model.predict_proba(self._design(features, threshold))[:, 1]
+                design = self._design(features, threshold, None if prior is None else prior[:, k])
+                out[:, k] = model.predict_proba(design)[:, 1]
         return out
 
 
@@ -260,18 +287,28 @@ class SpikeModel:
     columns_: tuple[str, ...] = ()  # the offered features that hold any data in the fit window
     boosters_: list[HistGradientBoostingClassifier | None] = field(default_factory=list)
     linear_: LogisticBaseline | None = None
+    prior_: Climatology | None = None
     fallback_ratio_: list[float | None] = field(default_factory=list)
     calibration_: list[tuple[float, float]] = field(default_factory=list)
     baselines_: dict[str, Any] = field(default_factory=dict)
 
     # -- design matrix --
-    def _design(self, features: pd.DataFrame) -> np.ndarray:
+    def _design(self, features: pd.DataFrame, prior: np.ndarray | None) -> np.ndarray:
         node_code = features["node"].map({n: i for i, n in enumerate(self.nodes)})
         if node_code.isna().any():
             unknown = sorted(set(features.loc[node_code.isna(), "node"]))
             raise ValueError(f"the model was trained for nodes {list(self.nodes)}, not {unknown}")
         x = features[list(self.columns_)].to_numpy(dtype=float)
-        return np.column_stack([x, node_code.to_numpy(dtype=float)])
+        parts = [x, node_code.to_numpy(dtype=float)]
+        return np.column_stack(parts if prior is None else [*parts, prior])
+
+    def _prior(self, features: pd.DataFrame) -> np.ndarray | None:
+        """The climatology input (logit, one column per threshold), or None without it."""
+        return None if self.prior_ is None else _logit(self.prior_.predict(features))
+
+    def _input_names(self) -> list[str]:
+        prior = [f"climatology_{threshold_label(t)}" for t in self.thresholds] if self.prior_ is not None else []
+        return [*self.columns_, "node", *prior]
 
     def _booster(self) -> HistGradientBoostingClassifier:
         s = self.settings
@@ -291,7 +328,11 @@ class SpikeModel:
         offered = [name for name in self.feature_names if name not in self.settings.excluded_features]
         present = data.features[offered].notna().any(axis=0)
         self.columns_ = tuple(name for name in offered if present[name])
-        x = self._design(data.features)
+        prior = None
+        if self.settings.climatology_input:
+            self.prior_ = Climatology(self.thresholds).fit(data)
+            prior = _logit(self.prior_.predict_left_out(data))
+        x = self._design(data.features, prior)
         keep_prob = self.settings.negative_keep
         self.boosters_, self.fallback_ratio_ = [], []
         for k in range(len(self.thresholds)):
@@ -302,7 +343,8 @@ class SpikeModel:
                 # sklearn's booster ~4x slower); the sampling is undone exactly in logit space.
                 rng = np.random.default_rng([self.settings.seed, k])
                 keep = (y == 1) | (rng.random(len(y)) < keep_prob)
-                self.boosters_.append(self._booster().fit(x[keep], y[keep]))
+                with threadpool_limits(limits=self.settings.threads, user_api="openmp"):
+                    self.boosters_.append(self._booster().fit(x[keep], y[keep]))
                 self.fallback_ratio_.append(None)
             else:
                 self.boosters_.append(None)
@@ -310,7 +352,7 @@ class SpikeModel:
                 self.fallback_ratio_.append(float((data.outcomes[:, k].sum() + 0.5) / (lower + 1.0)))
         # The logistic component sees every row (it is cheap); its smooth extrapolation of recent
         # spike rates complements the trees' step functions.
-        self.linear_ = LogisticBaseline(self.thresholds).fit(data) if self.settings.logistic_weight > 0 else None
+        self.linear_ = LogisticBaseline(self.thresholds).fit(data, prior) if self.settings.logistic_weight > 0 else None
         return self
 
     def raw_probabilities(self, features: pd.DataFrame) -> np.ndarray:
@@ -319,14 +361,16 @@ class SpikeModel:
         Per threshold: the booster's probability with the negative subsampling undone, averaged in
         logit space with the logistic component's (weight ``logistic_weight``).
         """
-        x = self._design(features)
+        prior = self._prior(features)
+        x = self._design(features, prior)
         out = np.empty((len(x), len(self.thresholds)))
         offset = np.log(self.settings.negative_keep)
         weight = self.settings.logistic_weight if self.linear_ is not None else 0.0
-        linear = self.linear_.predict(features) if weight > 0 else None
+        linear = self.linear_.predict(features, prior) if weight > 0 else None
         for k, booster in enumerate(self.boosters_):
             if booster is not None:
-                z = _logit(booster.predict_proba(x)[:, 1]) + offset
+                with threadpool_limits(limits=self.settings.threads, user_api="openmp"):
+                    z = _logit(booster.predict_proba(x)[:, 1]) + offset
                 if linear is not None:
                     z = (1 - weight) * z + weight * _logit(linear[:, k])
                 out[:, k] = _sigmoid(z)
@@ -364,7 +408,7 @@ class SpikeModel:
         for threshold, booster in zip(self.thresholds, self.boosters_):
             if booster is None:
                 continue
-            names = _split_feature_names(booster, [*self.columns_, "node"])
+            names = _split_feature_names(booster, self._input_names())
             gains = np.zeros(len(names))
             for iteration in booster._predictors:  # noqa: SLF001 - sklearn keeps split gains here
                 nodes = iteration[0].nodes
@@ -429,8 +473,10 @@ def fit(
         "climatology": Climatology(thresholds).fit(fit_set),
         "persistence_yesterday": Persistence(thresholds, "price_max_hod_d1").fit(fit_set),
         "persistence_last_week": Persistence(thresholds, "price_max_hod_lastweek").fit(fit_set),
-        # The blend's logistic component, when there is one, is exactly this baseline: fit it once.
-        "logistic": model.linear_ or LogisticBaseline(thresholds).fit(fit_set),
+        # The blend's logistic component, when it has no climatology input, is exactly this
+        # baseline: fit it once.
+        "logistic": (model.linear_ if model.linear_ is not None and model.prior_ is None
+                     else LogisticBaseline(thresholds).fit(fit_set)),
     }
     report = validation_report(validation_set, crossfit_probabilities(model, validation_set),
                                model.predict_baselines(validation_set.features))

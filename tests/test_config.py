@@ -107,6 +107,14 @@ def test_config_check_command_exits_nonzero_naming_the_key(tmp_path: Path) -> No
     assert "sources.market" in result.stderr and "bad.yaml" in result.stderr
 
 
+def test_fingerprint_ignores_execution_only_keys() -> None:
+    base = build_config(DEFAULTS_PATH)
+    threaded = base.model_copy(update={"model": base.model.model_copy(update={"threads": 2})})
+    other = base.model_copy(update={"model": base.model.model_copy(update={"logistic_weight": 0.7})})
+    assert base.fingerprint("model") == threaded.fingerprint("model")
+    assert base.fingerprint("model") != other.fingerprint("model")
+
+
 def test_fingerprint_changes_with_the_section() -> None:
     base = build_config(DEFAULTS_PATH)
     other = base.model_copy(update={"market": base.market.model_copy(update={"nodes": ("HB_WEST",)})})

@@ -86,3 +86,24 @@ def test_forecast_summary_names_the_full_issue_time_and_the_most_likely_hours() 
     text = summary_table(frame, top=1)
     assert text.splitlines()[0] == "Forecast for 2024-03-09, issued 2024-03-09 06:00 CST (model m1, status ok)"
     assert "Sun 03-10 21:00-22:00 CDT 42%" in text
+
+
+def test_forecast_hours_beyond_the_data_are_counted_unlabelled_not_scored() -> None:
+    from pipeline.backtest import baseline_columns, join_predictions
+    from pipeline.labels import spike_outcomes
+
+    day = dt.date(2023, 12, 30)  # its horizon runs into 2024, past the end of an archive of 2023
+    hours = ercot_time.forecast_hours(day)
+    features = pd.DataFrame({"node": "HB_NORTH", "interval_start": hours, "horizon_h": np.arange(1, 73)})
+    forecast = forecast_frame(features, np.full((72, 1), 0.2), (100.0,), day,
+                              ercot_time.local_time_on(day, "06:00"), "m1")
+    names = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic")
+    baselines = baseline_columns(features, {name: np.full((72, 1), 0.1) for name in names}, (100.0,))
+    known = hours[hours < ercot_time.day_start(dt.date(2024, 1, 1))]
+    hourly = pd.DataFrame({"node": "HB_NORTH", "interval_start": known, "price_max": 120.0,
+                           "n_intervals": 4, "expected_intervals": 4})
+    labelled, unlabelled = join_predictions(forecast, baselines, spike_outcomes(hourly, (100.0,)))
+    assert len(labelled) == len(known) == 24 and unlabelled == 48
+    assert (labelled["outcome"] == 1).all()
+    nothing, unlabelled = join_predictions(forecast, baselines, spike_outcomes(hourly.iloc[:0], (100.0,)))
+    assert nothing.empty and unlabelled == 72

@@ -159,3 +159,38 @@ def test_unknown_node_is_refused(trained) -> None:
     fitted, _, validation = trained
     with pytest.raises(ValueError, match="HB_PAN"):
         fitted.predict(validation.features.assign(node="HB_PAN"))
+
+
+def test_left_out_climatology_drops_each_target_hours_own_outcome() -> None:
+    data = synthetic_set(30, dt.date(2023, 1, 1), seed=4)
+    clim = model.Climatology(THRESHOLDS).fit(data)
+    left_out = clim.predict_left_out(data)
+    in_sample = clim.predict(data.features)
+    assert left_out.shape == in_sample.shape
+    # A spike hour's own outcome no longer raises its rate; a calm hour's no longer lowers it.
+    y = data.outcomes[:, 0]
+    assert (left_out[y == 1, 0] < in_sample[y == 1, 0]).all()
+    assert (left_out[y == 0, 0] > in_sample[y == 0, 0]).all()
+    # Exactly: (cell sum - own + strength * hour prior) / (cell count - 1 + strength), here one cell per node-hour.
+    row = int(np.flatnonzero(y == 1)[0])
+    node, hour = data.features.loc[row, "node"], int(data.features.loc[row, "hour_of_day"])
+    cell = ((data.features["node"] == node) & (data.features["hour_of_day"] == hour)).to_numpy()
+    unique = ~data.features.loc[cell].duplicated(["node", "interval_start"]).to_numpy()
+    cell_y = data.outcomes[cell][unique, 0]
+    prior = clim.by_hour_[(node, hour)][0]
+    expected = (cell_y.sum() - 1 + clim.strength * prior) / (len(cell_y) - 1 + clim.strength)
+    assert left_out[row, 0] == pytest.approx(expected)
+
+
+def test_climatology_input_is_offered_to_both_components() -> None:
+    fit_set = synthetic_set(60, dt.date(2023, 1, 1), seed=1)
+    validation = synthetic_set(14, dt.date(2023, 3, 5), seed=2)
+    settings = ModelSettings(max_iter=20, min_samples_leaf=20, climatology_input=True)
+    fitted, report = fit(fit_set, validation, ("HB_NORTH", "HB_WEST"), FEATURES, settings)
+    assert fitted.prior_ is not None
+    # The logistic component has one more input than the plain logistic baseline it no longer is.
+    assert fitted.baselines_["logistic"] is not fitted.linear_
+    assert fitted.linear_.models_[0][-1].n_features_in_ == fitted.baselines_["logistic"].models_[0][-1].n_features_in_ + 1
+    p = fitted.predict(validation.features)
+    assert ((p >= 0) & (p <= 1)).all() and (np.diff(p, axis=1) <= 0).all()
+    assert report["100"]["model"]["roc_auc"] > 0.8

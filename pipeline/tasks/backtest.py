@@ -130,10 +130,14 @@ def assemble(ctx: Context, days: list[dt.date],
         baselines = backtest.baseline_columns(features, spike_model.predict_baselines(features), spike_model.thresholds)
         outcomes = _outcomes(ctx, day)
         labelled, missing = backtest.join_predictions(forecast, baselines, outcomes)
-        frames.append(labelled)
+        if len(labelled):
+            frames.append(labelled)
         unlabelled += missing
         if on_day is not None:
             on_day(day)
+    if not frames:
+        raise ValueError(f"no forecast issued {days[0]}..{days[-1]} has a realised outcome yet: "
+                         "nothing to score")
     return pd.concat(frames, ignore_index=True), unlabelled
 
 

@@ -64,7 +64,8 @@ class Context:
         m = self.config.model
         return ModelSettings(max_iter=m.max_iter, learning_rate=m.learning_rate, max_leaf_nodes=m.max_leaf_nodes,
                              min_samples_leaf=m.min_samples_leaf, l2_regularization=m.l2_regularization, seed=m.seed,
-                             excluded_features=m.excluded_features, logistic_weight=m.logistic_weight)
+                             excluded_features=m.excluded_features, logistic_weight=m.logistic_weight,
+                             climatology_input=m.climatology_input, threads=m.threads)
 
     @functools.cached_property
     def features_tag(self) -> str:
