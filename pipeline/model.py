@@ -53,8 +53,8 @@ BASELINES = ("climatology", "persistence_yesterday", "persistence_last_week", "l
 
 @dataclass(frozen=True)
 class ModelSettings:
-    max_iter: int = 200
-    learning_rate: float = 0.05
+    max_iter: int = 100
+    learning_rate: float = 0.1
     max_leaf_nodes: int = 7
     min_samples_leaf: int = 200
     l2_regularization: float = 1.0
@@ -65,9 +65,9 @@ class ModelSettings:
     logistic_weight: float = 0.5
     # Offer both components the month x hour climatology of the fit window (its logit) as an input.
     climatology_input: bool = False
-    # OpenMP threads of the boosters. On small data, one thread per process is faster than several,
-    # and several luigi workers each running multi-threaded fits oversubscribe the cores badly.
-    threads: int = 1
+    # OpenMP threads of the boosters (None: one per core). Several luigi workers training at once
+    # should share the cores (e.g. 1 each): oversubscribed OpenMP threads slow fits many times over.
+    threads: int | None = None
     negative_keep: float = 0.2
     min_positives: int = 25
     # Strength of the prior pulling Platt's (slope, intercept) toward (1, 0), in log-loss units.
