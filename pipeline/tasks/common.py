@@ -142,12 +142,18 @@ def read_days(ctx: Context, kind: str, days: list[dt.date], target_for: Callable
     """
     wanted = frozenset(days)
     cached_days, cached = ctx.windows.get(kind, (frozenset(), None))
+    if cached is not None and wanted <= cached_days:
+        # A sub-window (e.g. the gate's validation days inside the training window): served from
+        # the cache, which stays as it is for the next, overlapping training window.
+        return cached[cached["_day"].isin(wanted)].reset_index(drop=True)
     reuse = cached_days & wanted
     parts = [cached[cached["_day"].isin(reuse)]] if reuse and cached is not None else []
     missing = sorted(wanted - reuse)
     if missing:
         fresh = read_many([target_for(d) for d in missing])
         parts.append(fresh.assign(_day=day_of(fresh)))
-    frame = pd.concat(parts, ignore_index=True).sort_values("_day", kind="stable", ignore_index=True)
+    frame = pd.concat(parts, ignore_index=True)
+    if not frame["_day"].is_monotonic_increasing:  # a rolling window only appends later days
+        frame = frame.sort_values("_day", kind="stable", ignore_index=True)
     ctx.windows[kind] = (wanted, frame)
     return frame
