@@ -49,7 +49,7 @@ def summary_table(forecast: pd.DataFrame, top: int = 3) -> str:
     for (node, threshold), rows in forecast.groupby(["node", "threshold"], sort=True):
         peaks = rows.groupby(local_days[rows.index])["probability"].max()
         best = rows.nlargest(top, "probability")
-        hours = "; ".join(f"{cpt_label(r.interval_start)} {r.probability:.0%}" for r in best.itertuples())
+        hours = "; ".join(f"{cpt_label(r.interval_start)} {r.probability:.1%}" for r in best.itertuples())
         cells = "".join(f"{peaks.get(d, float('nan')):>9.1%}  " for d in days)
         lines.append(f"{node:<12}{'$' + format(threshold, 'g'):>10}  {cells}{hours}")
     return "\n".join(lines)
