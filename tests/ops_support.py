@@ -39,8 +39,10 @@ __all__ = [
 # (Summer: enough spikes in the small config's windows for the models to have skill.)
 BASE_DAY = dt.date(2024, 7, 17)
 
-# The small pipeline with even smaller boosters (a model takes about a second to train).
-PIPELINE_CONFIG = SMALL_CONFIG.replace("max_iter: 30", "max_iter: 8")
+# The small pipeline with even smaller boosters (a model takes about a second to train). Models
+# may serve for 14 days, so the model serving BASE_DAY still serves the days after it even when
+# the candidates of the cadence dates just before it were rejected.
+PIPELINE_CONFIG = SMALL_CONFIG.replace("max_iter: 30", "max_iter: 8").replace("max_age_days: 6", "max_age_days: 14")
 
 # Fast operations on top of it: no waiting between retries, one retry per job, catch-up limited
 # to today, a local luigi scheduler.
