@@ -26,6 +26,8 @@ class WeeklyBacktest(PipelineTask):
 
     date = TodayInCptParameter(description="the day the weekly job runs (default: today in CPT)")
     priority = -10  # the seed's backtesting priority is 'low': pending daily work is scheduled first
+    # When an alert is raised: the command-line layer's clock (tests replace it, as for the jobs).
+    alert_clock: clock.Clock = staticmethod(clock.utc_now)
 
     def _windows(self) -> tuple[drift.Window, drift.Window]:
         return drift.weekly_windows(self.date, self.ctx.config.backtest.weekly_weeks)
@@ -50,13 +52,13 @@ class WeeklyBacktest(PipelineTask):
         # by the package (importing ``pipeline`` imports every task module).
         from pipeline import alerts
 
-        ctx = self.ctx
+        ctx, now = self.ctx, self.alert_clock
 
         def send(skill: SkillAlert) -> None:
             alerts.send(alerts.Alert(
                 kind="skill_below_floor", severity="warning",
                 title=f"forecast skill at ${skill.threshold}/MWh below the floor", detail=skill.message(),
-                at=clock.utc_now(), job="weekly_backtesting", key=f"skill_below_floor:{skill.date}:{skill.threshold}",
+                at=now(), job="weekly_backtesting", key=f"skill_below_floor:{skill.date}:{skill.threshold}",
             ), ctx.config.alerts, ctx.layout.alert_log())
 
         return send
