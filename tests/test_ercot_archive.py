@@ -306,9 +306,13 @@ def test_fuel_mix_years_are_gapless(shared_data: Path, archive: ErcotArchive) ->
 def test_covers_follows_the_files_in_the_folder(shared_data: Path, archive: ErcotArchive) -> None:
     assert archive.covers("rt_prices", dt.date(2019, 2, 10)) and not archive.covers("rt_prices", dt.date(2019, 3, 1))
     assert archive.covers("rt_prices", dt.date(2023, 12, 31)) and not archive.covers("rt_prices", dt.date(2024, 1, 1))
-    assert archive.covers("dam_prices", dt.date(2015, 6, 1)) and archive.covers("dam_prices", dt.date(2021, 2, 28))
+    # DAM: the annual workbooks of 2015, 2016 and 2019-2023; nothing for 2017-2018 or after 2023.
+    for year in (2015, 2016, 2019, 2020, 2021, 2022, 2023):
+        assert archive.covers("dam_prices", dt.date(year, 6, 1)), year
+    assert archive.covers("dam_prices", dt.date(2023, 12, 31))
     assert not archive.covers("dam_prices", dt.date(2017, 6, 1))
-    assert not archive.covers("dam_prices", dt.date(2021, 3, 1))
+    assert not archive.covers("dam_prices", dt.date(2018, 12, 31))
+    assert not archive.covers("dam_prices", dt.date(2024, 1, 1))
     assert archive.covers("load", dt.date(2016, 1, 1)) and not archive.covers("load", dt.date(2015, 12, 31))
     assert archive.covers("renewables", dt.date(2023, 7, 1))
     assert not archive.covers("load_forecast", dt.date(2021, 7, 1))

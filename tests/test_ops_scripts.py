@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -90,26 +91,43 @@ def _wait_for(condition, timeout: float = 60.0, every: float = 0.02) -> bool:
 
 
 def test_overlapping_runs_one_runs_the_other_exits_with_already_running(ops_root, ops_config) -> None:
+    """A run that finds the job's lock held exits 10 at once; once the lock is free the job runs.
+
+    The lock is held on purpose by another process (a stand-in for a run in progress), so the
+    overlap is certain however busy the machine is.
+    """
     ops_config()
-    lock = Layout(ops_root).job_lock("inference")
-    first = _script("daily_inference", "--now", RUN_AT)
+    lock_path = Layout(ops_root).job_lock("inference")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        # The script execs python, which writes its pid into the lock file once it holds the lock.
-        assert _wait_for(lambda: lock.exists() and lock.read_text().strip() == str(first.pid)), "no lock taken"
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held", "the holder took no lock"
         second = subprocess.run([str(SCRIPTS / "daily_inference.sh"), "--now", RUN_AT], capture_output=True,
-                                text=True, timeout=60)
-        still_running = first.poll() is None
-        output, _ = first.communicate(timeout=120)
+                                text=True, timeout=120)
+        assert holder.poll() is None, "the lock holder ended before the second run; the test proved nothing"
     finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-    assert still_running, "the first run ended before the second started; the test proved nothing"
+        holder.communicate(input="release\n", timeout=30)
     assert second.returncode == 10, second.stdout + second.stderr
     assert "already running" in second.stderr
-    assert first.returncode == 0, output[-3000:]
+    first = subprocess.run([str(SCRIPTS / "daily_inference.sh"), "--now", RUN_AT], capture_output=True, text=True,
+                           timeout=600)
+    assert first.returncode == 0, (first.stdout + first.stderr)[-3000:]
     runs, _ = Layout(ops_root).run_log().read()
-    assert sorted(r["status"] for r in runs) == ["already_running", "success"]
+    assert [r["status"] for r in runs] == ["already_running", "success"]
     assert set(pd.read_parquet(Layout(ops_root).forecast(NEXT_DAY).path)["status"]) == {"ok"}
+
+
+# Holds a job lock the way a running job does, until told to release it on stdin.
+HOLD_LOCK = """
+import sys
+from pathlib import Path
+from pipeline.jobs import JobLock
+lock = JobLock(Path(sys.argv[1]))
+assert lock.acquire()
+print("held", flush=True)
+sys.stdin.readline()
+lock.release()
+"""
 
 
 def _in_flight(root: Path) -> list[Path]:
