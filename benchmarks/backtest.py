@@ -97,10 +97,9 @@ def run(args: argparse.Namespace, root: Path, fresh: bool) -> None:
 
     from pipeline import model as model_module
     from pipeline.tasks.backtest import Backtest
-    from pipeline.tasks.common import context
+    from pipeline.tasks.base import current_layout, current_settings
 
-    ctx = context()
-    config = ctx.config
+    config = current_settings().config
     start, end = args.start, args.start + dt.timedelta(days=args.days - 1)
 
     # Wall time of every run of every task, by task family (one worker: runs are sequential, in this process).
@@ -153,7 +152,7 @@ def run(args: argparse.Namespace, root: Path, fresh: bool) -> None:
         print(result.summary_text, file=sys.stderr)
         sys.exit(f"Backtest failed ({result.status.name}) after {total:.1f} s")
 
-    fits, crossfits, decisions = fitting_records(ctx)
+    fits, crossfits, decisions = fitting_records(current_layout())
     fit_total = sum(s for s in fits if s is not None)
     crossfit_total = sum(s for s in crossfits if s is not None)
     fitting = fit_total + crossfit_total
@@ -186,21 +185,21 @@ def run(args: argparse.Namespace, root: Path, fresh: bool) -> None:
     print_phases(task_seconds, task_runs, total, fit_total, crossfit_total)
 
 
-def fitting_records(ctx) -> tuple[list[float | None], list[float | None], list[dict]]:  # noqa: ANN001
+def fitting_records(layout) -> tuple[list[float | None], list[float | None], list[dict]]:  # noqa: ANN001
     """fit_seconds of every model artifact and crossfit_seconds of every gate decision under the data root."""
     fits: list[float | None] = []
     crossfits: list[float | None] = []
     decisions: list[dict] = []
-    models_root = ctx.layout.models_root()
+    models_root = layout.models_root()
     for folder in sorted(models_root.iterdir()) if models_root.is_dir() else []:
         try:
             day = dt.date.fromisoformat(folder.name)
         except ValueError:
             continue
-        artifact = ctx.layout.model(day, ctx.model_tag)
+        artifact = layout.model(day)
         if artifact.exists():
             fits.append(artifact.metadata().get("fit_seconds"))
-        decision = ctx.layout.model_decision(day, ctx.model_tag)
+        decision = layout.model_decision(day)
         if decision.exists():
             record = decision.read()
             decisions.append(record)

@@ -6,14 +6,18 @@ Pure functions over frames, so the metrics in ``metrics.json`` can be recomputed
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pipeline import ercot_time, evaluation
+from pipeline import ercot_time, evaluation, labels
+from pipeline.model import SpikeModel
 from targets.schemas import BASELINE_COLUMNS, PREDICTIONS
+
+OUTCOME_COLUMNS = ["node", "threshold", "interval_start", "outcome", "price_max"]
 
 FORECASTS = {
     "model": "probability",
@@ -38,6 +42,21 @@ def baseline_columns(features: pd.DataFrame, baselines: Mapping[str, np.ndarray]
             block[f"p_{name}"] = probabilities[:, k]
         blocks.append(block)
     return pd.concat(blocks, ignore_index=True)
+
+
+def day_predictions(forecast: pd.DataFrame, features: pd.DataFrame, model: SpikeModel,
+                    hourly: pd.DataFrame | None) -> tuple[pd.DataFrame, int]:
+    """One issue day's forecast with the serving model's baseline forecasts and the realised outcomes.
+
+    ``hourly`` holds the hourly real-time prices of the target days that exist so far (None: none).
+    Returns (labelled rows, rows without an outcome yet).
+    """
+    baselines = baseline_columns(features, model.predict_baselines(features), model.thresholds)
+    if hourly is None:
+        outcomes = pd.DataFrame(columns=OUTCOME_COLUMNS)
+    else:
+        outcomes = labels.spike_outcomes(hourly, model.thresholds)
+    return join_predictions(forecast, baselines, outcomes)
 
 
 def join_predictions(forecast: pd.DataFrame, baselines: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -83,4 +102,14 @@ def metrics(predictions: pd.DataFrame) -> dict[str, Any]:
     result["rows"] = int(len(frame))
     result["status_counts"] = {str(k): int(v) for k, v in frame["status"].value_counts().sort_index().items()}
     result["model_ids"] = sorted(frame["model_id"].unique().tolist())
+    return result
+
+
+def scored(predictions: pd.DataFrame, unlabelled: int, start: dt.date, end: dt.date,
+           config: Mapping[str, Any]) -> dict[str, Any]:
+    """``metrics.json`` of a backtest over [start, end]: every metric, the window, the gaps and the settings."""
+    result = metrics(predictions)
+    result["window"] = {"start": start.isoformat(), "end": end.isoformat(), "days": (end - start).days + 1}
+    result["rows_without_outcome"] = unlabelled
+    result["config"] = dict(config)
     return result

@@ -10,10 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import luigi
-from luigi.parameter import _no_value
-
-from pipeline.ercot_time import CPT, UTC
+from pipeline.ercot_time import CPT, UTC, operating_day
 
 Clock = Callable[[], dt.datetime]
 
@@ -24,21 +21,7 @@ def utc_now() -> dt.datetime:
 
 def today_cpt(clock: Clock = utc_now) -> dt.date:
     """Today's date in Central Prevailing Time (the operating day key)."""
-    return clock().astimezone(CPT).date()
-
-
-class TodayInCptParameter(luigi.DateParameter):
-    """A date parameter that defaults to today in CPT, evaluated when the task is created.
-
-    (A plain ``default=`` would be evaluated once at import, and go stale in a long-running process.)
-    """
-
-    def _get_value(self, task_name: str, param_name: str):  # noqa: ANN202 - luigi's internal protocol
-        value = super()._get_value(task_name, param_name)
-        return today_cpt() if value == _no_value else value
-
-    def has_task_value(self, task_name: str, param_name: str) -> bool:
-        return True
+    return operating_day(clock())
 
 
 def fixed(at: dt.datetime) -> Clock:

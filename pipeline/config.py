@@ -22,6 +22,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline.catalogue import MAIN_HUBS
 from pipeline.ercot_time import ErcotTimeError, parse_hhmm
 
 DEFAULTS_PATH = Path(__file__).resolve().parents[1] / "config" / "pipeline.yaml"
@@ -49,7 +50,7 @@ def _check_hhmm(value: str) -> str:
 
 
 class MarketConfig(_Strict):
-    nodes: tuple[str, ...] = ("HB_NORTH", "HB_HOUSTON", "HB_SOUTH", "HB_WEST")
+    nodes: tuple[str, ...] = MAIN_HUBS
     thresholds: tuple[float, ...] = (100.0, 250.0, 1000.0)
 
     @field_validator("nodes")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.training import HORIZON_DAYS
+from pipeline.catalogue import HORIZON_DAYS
 
 
 WATCHED_METRIC = "brier_skill"

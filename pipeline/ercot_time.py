@@ -14,11 +14,14 @@ here is pure: no clock is read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+
+from pipeline.catalogue import HORIZON_HOURS
 
 CPT = ZoneInfo("America/Chicago")
 UTC = dt.timezone.utc
@@ -73,6 +76,13 @@ def to_date(value: object) -> dt.date:
     raise ErcotTimeError(f"unrecognised delivery date {value!r}")
 
 
+def operating_day(now: dt.datetime) -> dt.date:
+    """The CPT operating day of the instant ``now`` (timezone-aware): "today" for ERCOT."""
+    if now.tzinfo is None:
+        raise ErcotTimeError("operating_day needs a timezone-aware instant")
+    return now.astimezone(CPT).date()
+
+
 def day_start(day: dt.date) -> pd.Timestamp:
     """00:00 CPT of operating day ``day``, as a UTC timestamp."""
     local = pd.Timestamp(dt.datetime(day.year, day.month, day.day), tz=CPT)
@@ -114,7 +124,7 @@ def parse_hhmm(hhmm: str) -> tuple[int, int]:
     return hour, minute
 
 
-def forecast_hours(issue_day: dt.date, horizon_hours: int = 72) -> pd.DatetimeIndex:
+def forecast_hours(issue_day: dt.date, horizon_hours: int = HORIZON_HOURS) -> pd.DatetimeIndex:
     """The ``horizon_hours`` consecutive UTC hours starting at 00:00 CPT of the day after ``issue_day``.
 
     Counting UTC hours (not local wall-clock hours) keeps exactly 72 rows through DST weeks.
@@ -140,6 +150,43 @@ def days(start: dt.date, end: dt.date) -> list[dt.date]:
     """Every date in [start, end] inclusive."""
     count = (end - start).days + 1
     return [start + dt.timedelta(days=i) for i in range(max(count, 0))]
+
+
+# --- holidays ------------------------------------------------------------------------------------
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    first = dt.date(year, month, 1)
+    return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def _last_weekday(year: int, month: int, weekday: int) -> dt.date:
+    last = dt.date(year, month + 1, 1) - dt.timedelta(days=1) if month < 12 else dt.date(year, 12, 31)
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+@functools.lru_cache(maxsize=256)
+def holidays(year: int) -> frozenset[dt.date]:
+    """The days Texas load drops like a weekend: the NERC holidays ERCOT's load forecasts observe
+    (New Year's Day, Memorial Day, Independence Day, Labor Day, Thanksgiving, Christmas Day) plus
+    the Friday after Thanksgiving and Christmas Eve. Fixed dates are kept as they fall, not moved
+    to a weekday (a Saturday July 4 changes nothing, and the weekday rule covers it).
+    """
+    thanksgiving = _nth_weekday(year, 11, 3, 4)
+    return frozenset({
+        dt.date(year, 1, 1),
+        _last_weekday(year, 5, 0),  # Memorial Day
+        dt.date(year, 7, 4),
+        _nth_weekday(year, 9, 0, 1),  # Labor Day
+        thanksgiving,
+        thanksgiving + dt.timedelta(days=1),
+        dt.date(year, 12, 24),
+        dt.date(year, 12, 25),
+    })
+
+
+def is_holiday(day: dt.date) -> bool:
+    return day in holidays(day.year)
 
 
 # --- converting ERCOT's local labels to UTC -------------------------------------------------------

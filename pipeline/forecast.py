@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import ercot_time
+from pipeline.catalogue import HORIZON_HOURS
 from targets.schemas import FORECAST
 
 STATUS_OK = "ok"
@@ -53,7 +54,8 @@ def forecast_frame(
     return FORECAST.conform(frame)
 
 
-def republished(previous: pd.DataFrame, forecast_date: dt.date, issued_at: pd.Timestamp, horizon_hours: int = 72) -> pd.DataFrame:
+def republished(previous: pd.DataFrame, forecast_date: dt.date, issued_at: pd.Timestamp,
+                horizon_hours: int = HORIZON_HOURS) -> pd.DataFrame:
     """The previous forecast re-labelled for ``forecast_date`` (the inference fallback).
 
     The new horizon starts 24 hours later: the hours the previous forecast covered are carried

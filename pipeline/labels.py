@@ -13,6 +13,11 @@ import numpy as np
 import pandas as pd
 
 
+def threshold_label(threshold: float) -> str:
+    """A threshold as it appears in column names and report keys: 100 -> '100', 2.5 -> '2p5'."""
+    return f"{threshold:g}".replace(".", "p")
+
+
 def hourly_prices(rt_prices: pd.DataFrame) -> pd.DataFrame:
     """Real-time prices (any interval length) -> per (node, hour): max, mean, interval counts.
 

@@ -14,11 +14,35 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 Status = Literal["accepted", "rejected", "failed"]
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """Training dates (``anchor + k * every_days``) and how long a model may serve (``max_age_days``)."""
+
+    anchor: dt.date
+    every_days: int
+    max_age_days: int
+
+    def newest(self, day: dt.date) -> dt.date:
+        """The newest cadence date on or before ``day``."""
+        return cadence_date(day, self.anchor, self.every_days)
+
+    def contains(self, day: dt.date) -> bool:
+        return is_cadence_date(day, self.anchor, self.every_days)
+
+    def previous(self, train_date: dt.date) -> dt.date:
+        """The cadence date before ``train_date`` (the incumbent a candidate is gated against)."""
+        return self.newest(train_date) - dt.timedelta(days=self.every_days)
+
+    def back_from(self, day: dt.date) -> list[dt.date]:
+        """Cadence dates that may serve ``day``: the newest on or before it, back to ``max_age_days``."""
+        return cadence_dates_back(day, self.anchor, self.every_days, self.max_age_days)
 
 
 def cadence_date(day: dt.date, anchor: dt.date, every_days: int) -> dt.date:
@@ -65,18 +89,44 @@ def decide(candidate_score: float, incumbent_score: float | None, margin: float,
                         candidate_score, incumbent_score)
 
 
-def serving_train_date(
-    day: dt.date, decisions: Mapping[dt.date, Mapping[str, Any]], anchor: dt.date, every_days: int, max_age_days: int
-) -> dt.date | None:
-    """The train date of the model serving ``day`` given gate records keyed by train date."""
-    candidates = cadence_dates_back(day, anchor, every_days, max_age_days)
+@dataclass(frozen=True)
+class Serving:
+    """The model serving a day: its training date (the artifact's key) and its gate status."""
+
+    train_date: dt.date
+    status: Status
+    model_id: str
+
+
+def serving(day: dt.date, decisions: Mapping[dt.date, Mapping[str, Any]], cadence: Cadence) -> Serving | None:
+    """The model serving ``day`` given the gate records found so far (keyed by train date), or None.
+
+    The newest accepted candidate within ``max_age_days``; when every one there was rejected, the
+    newest rejected one.
+    """
+    candidates = cadence.back_from(day)
     for wanted in ("accepted", "rejected"):
         for train_date in candidates:
             record = decisions.get(train_date)
             if record is not None and record.get("status") == wanted:
-                return train_date
+                return Serving(train_date, wanted, str(record["model_id"]))
     return None
 
 
-def accepted(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [r for r in records if r.get("status") == "accepted"]
+def next_record_needed(day: dt.date, decisions: Mapping[dt.date, Mapping[str, Any]], skipped: Collection[dt.date],
+                       cadence: Cadence) -> dt.date | None:
+    """The walk to the serving model: the next train date whose gate record must be read or made.
+
+    Newest first: a candidate's record is needed only when every newer one was rejected (or is
+    ``skipped``: its training failed, or it cannot be gated now). None when the records at hand
+    decide which model serves.
+    """
+    for train_date in cadence.back_from(day):
+        if train_date in skipped:
+            continue
+        record = decisions.get(train_date)
+        if record is None:
+            return train_date
+        if record.get("status") == "accepted":
+            return None
+    return None

@@ -8,7 +8,7 @@
 It reads the ``scheduler`` block of config/pipeline.yaml: per job ``enabled``, ``cron_expression``
 (parsed by croniter in America/Chicago, so 06:00 is 06:00 CPT in summer and winter),
 ``timeout_minutes``, ``retry_count`` and ``priority``. Each job runs through
-:func:`pipeline.jobs.run_job` -- the same lock, retries, timeouts, fallbacks, alerts and run log as
+:func:`pipeline.ops.jobs.run_job` -- the same lock, retries, timeouts, fallbacks, alerts and run log as
 the cron scripts -- so cron and this scheduler can even run side by side without overlapping.
 
 A job is due when its latest cron time has passed, no run of it started since (``ops/runs.jsonl``),
@@ -36,10 +36,12 @@ from dataclasses import dataclass
 from croniter import croniter
 
 from pipeline import clock as clocks
-from pipeline import deadline, jobs, logs
+from pipeline import logs
 from pipeline.config import Config, ConfigError, load_config
-from pipeline.ercot_time import CPT
-from pipeline.status import read_log
+from pipeline.ercot_time import CPT, operating_day
+from pipeline.ops import deadline, jobs, luigi_settings, status
+from pipeline.ops.base import JobResult, Operations
+from pipeline.ops.runner import LuigiProcess, central_scheduler_answers
 
 log = logging.getLogger("pipeline.scheduler")
 
@@ -84,10 +86,10 @@ def due_jobs(config: Config, now: dt.datetime, last_started: dict[str, dt.dateti
     return sorted(due, key=lambda d: (PRIORITY_RANK[d.priority], d.fire))
 
 
-def last_starts(ops: jobs.Operations) -> dict[str, dt.datetime]:
+def last_starts(ops: Operations) -> dict[str, dt.datetime]:
     """When each job last started, from the run history."""
     starts: dict[str, dt.datetime] = {}
-    for record in read_log(ops.layout.run_log()):
+    for record in status.read_log(ops.layout.run_log()):
         started = dt.datetime.fromisoformat(record["started_at"])
         job = record["job"]
         if job not in starts or started > starts[job]:
@@ -98,12 +100,12 @@ def last_starts(ops: jobs.Operations) -> dict[str, dt.datetime]:
 class Scheduler:
     """The loop: start due jobs in threads, watch the deadline, stop gracefully."""
 
-    def __init__(self, ops: jobs.Operations, run: Callable[[jobs.Operations, str], jobs.JobResult] = jobs.run_job) -> None:
+    def __init__(self, ops: Operations, run: Callable[[Operations, str], JobResult] = jobs.run_job) -> None:
         self.ops = ops
         self._run = run
         self.last_started = last_starts(ops)
         self.threads: dict[str, threading.Thread] = {}
-        self.results: list[jobs.JobResult] = []
+        self.results: list[JobResult] = []
         self._deadline_checked: dt.datetime | None = None
         self._lock = threading.Lock()
 
@@ -126,9 +128,10 @@ class Scheduler:
             result = self._run(self.ops, job)
         except Exception:  # the top of a job thread: report the crash, keep the scheduler alive
             log.exception("job %s crashed", job)
-            result = jobs.JobResult(job, JOB_CRASHED, "crashed", jobs.today_in_cpt(self.ops.clock()))
+            result = JobResult(job, JOB_CRASHED, "crashed", operating_day(self.ops.clock()))
         with self._lock:
             self.results.append(result)
+        self._refresh_status_page()
 
     def _watch_deadline(self, now: dt.datetime) -> None:
         dam = self.ops.config.deadlines.dam_closure
@@ -147,6 +150,15 @@ class Scheduler:
             deadline.check(self.ops)
         except Exception:  # the top of a thread: report the crash, keep the scheduler alive
             log.exception("the deadline monitor crashed")
+        self._refresh_status_page()
+
+    def _refresh_status_page(self) -> None:
+        """The status page after every job and deadline check (a failure to draw it is logged, never fatal)."""
+        try:
+            with self._lock:
+                status.refresh(self.ops.config, self.ops.clock())
+        except Exception:  # the top of a job thread: the page is a view, the jobs must go on
+            log.exception("the status page could not be rewritten")
 
     def _busy(self, name: str) -> bool:
         thread = self.threads.get(name)
@@ -195,7 +207,7 @@ def describe(config: Config, now: dt.datetime, last_started: dict[str, dt.dateti
     """The schedule as a table: each job's next run (CPT), whether it is due now, its luigi command."""
     due = {d.job for d in due_jobs(config, now, last_started)}
     mode = config.operations.luigi_scheduler
-    central = mode == "central" or (mode == "auto" and jobs.central_scheduler_answers())
+    central = mode == "central" or (mode == "auto" and central_scheduler_answers())
     lines = [f"now: {_cpt(now)}", f"{'job':<17}{'enabled':<9}{'priority':<10}{'cron (CPT)':<15}{'next run (CPT)':<22}"
              f"{'due now':<9}command"]
     for job, spec in jobs.JOBS.items():
@@ -204,7 +216,7 @@ def describe(config: Config, now: dt.datetime, last_started: dict[str, dt.dateti
         lines.append(f"{job:<17}{'yes' if settings.enabled else 'no':<9}{settings.priority:<10}"
                      f"{settings.cron_expression:<15}{_cpt(next_fire(settings.cron_expression, now)):<22}"
                      f"{'yes' if job in due else 'no':<9}{shlex.join(command)}")
-    risk_at, closes_at = deadline.times(now.astimezone(CPT).date(), config.deadlines.dam_closure)
+    risk_at, closes_at = deadline.times(operating_day(now), config.deadlines.dam_closure)
     lines.append(f"deadline monitor: forecast for today expected by {_cpt(risk_at)} (DAM closes {_cpt(closes_at)})")
     return "\n".join(lines)
 
@@ -218,13 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config()
         clock = clocks.fixed(args.now) if args.now else clocks.utc_now
-        ops = jobs.Operations(config=config, runner=jobs.LuigiProcess(grace_seconds=config.operations.stop_grace_seconds),
-                              clock=clock)
+        ops = Operations(config=config, runner=LuigiProcess(grace_seconds=config.operations.stop_grace_seconds),
+                         clock=clock)
         if args.dry_run:
             print(describe(config, clock(), last_starts(ops)))
             return 0
         logs.setup(config.logging)
-        jobs.luigi_retcodes()
+        luigi_settings.retcodes()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

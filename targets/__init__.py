@@ -2,7 +2,7 @@
 
 from targets.artifact import ArtifactError, ModelArtifactTarget
 from targets.files import CsvTarget, JsonTarget, ParquetTarget, TextTarget
-from targets.layout import Layout
+from targets.layout import Layout, Tags
 from targets.schema import Schema, SchemaError
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "ParquetTarget",
     "Schema",
     "SchemaError",
+    "Tags",
     "TextTarget",
 ]

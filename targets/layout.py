@@ -1,6 +1,8 @@
 """Where every file lives under the data root. Tasks ask this module for targets; they never build paths.
 
-The date appears exactly once in every dated path, so luigi's range tools can find it.
+The date appears exactly once in every dated path, so luigi's range tools can find it. Folders whose
+content depends on settings carry a tag (:class:`Tags`), so a changed setting writes new files
+instead of reusing stale ones.
 
     raw/<source>/<dataset>/<D>.parquet          canonical data of one day (see targets.schemas)
     derived/<source>/rt_hourly/<D>.parquet      hourly max/mean real-time price per node
@@ -20,6 +22,7 @@ The date appears exactly once in every dated path, so luigi's range tools can fi
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from targets import schemas
@@ -27,20 +30,44 @@ from targets.artifact import ModelArtifactTarget
 from targets.files import BytesTarget, JsonLinesTarget, JsonTarget, ParquetTarget, TextTarget
 
 
+@dataclass(frozen=True)
+class Tags:
+    """Folder names that follow the settings: the sources' data, the features and the models."""
+
+    market: str  # raw and derived files of the market source (its name plus what changes its data)
+    weather: str | None  # raw files of the weather source (None: no weather source)
+    features: str  # feature files: the feature settings and the sources they were built from
+    model: str  # model artifacts: the model settings and the features they were trained on
+
+
 class Layout:
-    def __init__(self, root: Path | str) -> None:
+    """The data root's files. ``tags`` is needed only for the folders that depend on settings."""
+
+    def __init__(self, root: Path | str, tags: Tags | None = None) -> None:
         self.root = Path(root)
+        self._tags = tags
+
+    @property
+    def tags(self) -> Tags:
+        if self._tags is None:
+            raise ValueError("this layout was made without settings tags: it knows only the untagged files")
+        return self._tags
 
     # --- data ---------------------------------------------------------------------------------
-    def raw(self, source: str, dataset: str, day: dt.date) -> ParquetTarget:
+    def raw(self, dataset: str, day: dt.date) -> ParquetTarget:
+        """The canonical file of ``dataset`` for key day ``day``, in its source's folder."""
         schema = schemas.DATASETS[dataset]
+        source = self.tags.market if dataset in schemas.MARKET_DATASETS else self.tags.weather
+        if source is None:
+            raise ValueError(f"no weather source is configured, so there is no {dataset} file")
         return ParquetTarget(self.root / "raw" / source / dataset / f"{day.isoformat()}.parquet", schema)
 
-    def rt_hourly(self, source: str, day: dt.date) -> ParquetTarget:
-        return ParquetTarget(self.root / "derived" / source / "rt_hourly" / f"{day.isoformat()}.parquet", schemas.RT_HOURLY)
+    def rt_hourly(self, day: dt.date) -> ParquetTarget:
+        return ParquetTarget(self.root / "derived" / self.tags.market / "rt_hourly" / f"{day.isoformat()}.parquet",
+                             schemas.RT_HOURLY)
 
-    def features(self, tag: str, day: dt.date, cached_inputs: bool = False) -> ParquetTarget:
-        folder = self.root / "features" / tag
+    def features(self, day: dt.date, cached_inputs: bool = False) -> ParquetTarget:
+        folder = self.root / "features" / self.tags.features
         if cached_inputs:
             folder = folder / "cached-inputs"
         return ParquetTarget(folder / f"{day.isoformat()}.parquet", schemas.FEATURES)
@@ -49,14 +76,23 @@ class Layout:
     def models_root(self) -> Path:
         return self.root / "models"
 
-    def model(self, train_day: dt.date, tag: str) -> ModelArtifactTarget:
-        return ModelArtifactTarget(self.models_root() / train_day.isoformat() / tag)
+    def model(self, train_day: dt.date) -> ModelArtifactTarget:
+        return ModelArtifactTarget(self.models_root() / train_day.isoformat() / self.tags.model)
 
-    def model_decision(self, train_day: dt.date, tag: str) -> JsonTarget:
-        return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{tag}.decision.json"))
+    def model_decision(self, train_day: dt.date) -> JsonTarget:
+        return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{self.tags.model}.decision.json"))
 
-    def model_failure(self, train_day: dt.date, tag: str) -> JsonTarget:
-        return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{tag}.failed.json"))
+    def gate_records(self, train_days: list[dt.date]) -> dict[dt.date, dict]:
+        """The gate decisions on disk among ``train_days``, keyed by train day."""
+        records = {}
+        for day in train_days:
+            target = self.model_decision(day)
+            if target.exists():
+                records[day] = target.read()
+        return records
+
+    def model_failure(self, train_day: dt.date) -> JsonTarget:
+        return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{self.tags.model}.failed.json"))
 
     # --- forecasts and backtests ----------------------------------------------------------------
     def forecast(self, day: dt.date) -> ParquetTarget:

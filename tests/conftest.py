@@ -8,7 +8,7 @@ import luigi
 import pytest
 
 from pipeline import config as config_module
-from pipeline.tasks import common as tasks_common
+from pipeline.tasks import base as tasks_base
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -28,9 +28,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 def reset_caches() -> None:
-    """Forget the loaded configuration, the task context and luigi's task instances."""
+    """Forget the loaded configuration, the tasks' settings and sources, and luigi's task instances."""
     config_module._load_cached.cache_clear()
-    tasks_common._context_for.cache_clear()
+    tasks_base.forget_configuration()
     luigi.task_register.Register.clear_instance_cache()
 
 

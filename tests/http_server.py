@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 
 from pipeline import ercot_time
+from pipeline.catalogue import WEATHER_ZONES
 
 # --- the server --------------------------------------------------------------------------------------
 
@@ -261,15 +262,15 @@ def dam_spp_csv(day: dt.date, prices: Callable[[str, LocalHour], float], nodes: 
     return "\n".join(lines) + "\n"
 
 
-LOAD_ZONES = ("COAST", "EAST", "FAR_WEST", "NORTH", "NORTH_C", "SOUTHERN", "SOUTH_C", "WEST")
+# The CamelCase zone spellings NP3-565-CD and NP4-722-CD write (the wire format under test).
 FORECAST_ZONES = ("Coast", "East", "FarWest", "North", "NorthCentral", "SouthCentral", "Southern", "West")
 
 
 def actual_load_csv(day: dt.date, base: float = 40000.0) -> str:
     """NP6-345-CD: actual load by weather zone for one operating day."""
-    lines = ["OperDay,HourEnding," + ",".join(LOAD_ZONES) + ",TOTAL,DSTFlag"]
+    lines = ["OperDay,HourEnding," + ",".join(WEATHER_ZONES) + ",TOTAL,DSTFlag"]
     for i, hour in enumerate(local_hours(day)):
-        zones = [base / 8 + 10 * i + z for z in range(len(LOAD_ZONES))]
+        zones = [base / 8 + 10 * i + z for z in range(len(WEATHER_ZONES))]
         lines.append(f"{mdy(day)},{hour.hour_ending:02d}:00," + ",".join(f"{v:.2f}" for v in zones)
                      + f",{sum(zones):.2f},{flag(hour.repeated)}")
     return "\n".join(lines) + "\n"

@@ -20,7 +20,8 @@ import luigi.retcodes
 import pandas as pd
 import pytest
 
-from pipeline import jobs
+from pipeline.ops import base as ops_base
+from pipeline.ops import runner as ops_runner
 from pipeline.clock import fixed
 from pipeline.config import load_config
 from pipeline.ercot_time import CPT
@@ -150,7 +151,7 @@ class DownSource(Source):
 
 @dataclass
 class InProcessLuigi:
-    """A :class:`pipeline.jobs.Runner` running the luigi command line in this process.
+    """A :class:`pipeline.ops_runner.Runner` running the luigi command line in this process.
 
     Exactly what the ``luigi`` binary does (``luigi.retcodes.run_with_retcodes``, the same exit
     codes), but monkeypatched sources and functions apply. Records the commands it ran.
@@ -159,7 +160,7 @@ class InProcessLuigi:
     commands: list[list[str]] = field(default_factory=list)
 
     def __call__(self, command: Sequence[str], timeout_s: float, stop: threading.Event,
-                 keep_open: Sequence[int] = ()) -> jobs.RunOutcome:
+                 keep_open: Sequence[int] = ()) -> ops_runner.RunOutcome:
         self.commands.append(list(command))
         reset_caches()
         try:
@@ -168,11 +169,11 @@ class InProcessLuigi:
             code = int(exit_.code or 0)
         else:  # run_with_retcodes always exits
             code = 0
-        return jobs.RunOutcome(code, f"in-process luigi exit code {code}")
+        return ops_runner.RunOutcome(code, f"in-process luigi exit code {code}")
 
 
-def operations(config, clock_at: dt.datetime, runner: jobs.Runner | None = None, **kwargs) -> jobs.Operations:
-    return jobs.Operations(config=config, runner=runner or InProcessLuigi(), clock=fixed(clock_at), **kwargs)
+def operations(config, clock_at: dt.datetime, runner: ops_runner.Runner | None = None, **kwargs) -> ops_base.Operations:
+    return ops_base.Operations(config=config, runner=runner or InProcessLuigi(), clock=fixed(clock_at), **kwargs)
 
 
 def forecast_of(day: dt.date) -> pd.DataFrame:

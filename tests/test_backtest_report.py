@@ -17,7 +17,7 @@ import luigi
 import pytest
 
 from pipeline import backtest, drift, report
-from pipeline.report_figures import FIGURE_NAMES
+from pipeline.render.figures import FIGURE_NAMES
 from pipeline.tasks.backtest import Backtest
 from pipeline.tasks.weekly import WeeklyBacktest
 from targets import Layout

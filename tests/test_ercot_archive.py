@@ -12,19 +12,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import ercot_time
+from pipeline import catalogue, ercot_time
+from pipeline.catalogue import NP6_785_ER
 from pipeline.sources import ercot_archive
 from pipeline.sources.base import DataUnavailable
 from pipeline.sources.ercot_archive import ArchivedWeather, ErcotArchive, read_ercot_table, read_gridstatus_rt
-from pipeline.sources.ercot_files import NP6_785_ER, rt_spp_to_canonical
+from pipeline.sources.ercot_archive import source as archive_source
+from pipeline.sources.ercot_files import rt_spp_to_canonical
 from targets.schemas import DAM_PRICES, LOAD, RENEWABLES, RT_PRICES, WEATHER
 from tests.conftest import SHARED_DATA
 from tests.helpers import assert_canonical
 
 pytestmark = pytest.mark.realdata
 
-HUBS = ("HB_BUSAVG", "HB_HOUSTON", "HB_HUBAVG", "HB_NORTH", "HB_PAN", "HB_SOUTH", "HB_WEST")
-ZONES = ("COAST", "EAST", "FAR_WEST", "NORTH", "NORTH_C", "SOUTHERN", "SOUTH_C", "WEST", "ERCOT")
+# Every HB_ point of the hub/load-zone files (the hubs and the two hub averages).
+HUBS = (*catalogue.HUBS, *catalogue.HUB_AVERAGES)
+ZONES = (*catalogue.WEATHER_ZONES, catalogue.SYSTEM_ZONE)
 
 
 def _require_shared_data() -> Path:
@@ -336,13 +339,13 @@ def test_an_uncovered_day_is_data_unavailable(
 
 def test_fetch_many_reads_each_year_file_once(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[Path] = []
-    original = ercot_archive.read_native_load
+    original = archive_source.read_native_load
 
     def counting(path: Path):
         reads.append(path)
         return original(path)
 
-    monkeypatch.setattr(ercot_archive, "read_native_load", counting)
+    monkeypatch.setattr(archive_source, "read_native_load", counting)  # where ErcotArchive looks it up
     fresh = ErcotArchive(SHARED_DATA / "ercot")
     days = ercot_time.days(dt.date(2021, 1, 1), dt.date(2021, 12, 31))
     frames = fresh.fetch_many("load", days)

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline import ercot_time
+from pipeline.catalogue import NP6_785_ER
 from pipeline.sources.base import SourceError
 from pipeline.sources.ercot_archive import (
     DataGap,
@@ -24,7 +25,6 @@ from pipeline.sources.ercot_archive import (
     quarter_hours_to_hourly_mw,
 )
 from pipeline.sources.ercot_files import (
-    NP6_785_ER,
     ReportFormatError,
     actual_load_to_canonical,
     dam_spp_to_canonical,

@@ -8,15 +8,10 @@ import pandas as pd
 import pytest
 
 from pipeline import ercot_time
+from pipeline.catalogue import NP4_190_CD, NP6_788_CD
 from pipeline.sources.base import DataUnavailable, SourceError
-from pipeline.sources.ercot_mis import (
-    DAM_SPP_RTID,
-    SCED_LMP,
-    Document,
-    ErcotMis,
-    latest_reposts,
-    publish_time,
-)
+from pipeline.sources.ercot_documents import Document, latest_reposts, publish_time
+from pipeline.sources.ercot_mis import ErcotMis
 from targets.schemas import (
     DAM_PRICES,
     LOAD,
@@ -77,7 +72,7 @@ def spp_source(mis_config, clock, rng) -> ErcotMis:
 def publish_dam(mis: FakeMis, day: dt.date, *, name: str = "DAMSPNP4190", bump: float = 0.0,
                 posted: pd.Timestamp | None = None, csv: str | None = None):
     text = csv if csv is not None else dam_spp_csv(day, lambda node, hour: 30.0 + hour.hour_ending + bump, NODES)
-    return mis.publish(DAM_SPP_RTID, name, posted if posted is not None else at(day - dt.timedelta(days=1), "13:31"),
+    return mis.publish(NP4_190_CD.report_type_id, name, posted if posted is not None else at(day - dt.timedelta(days=1), "13:31"),
                        text)
 
 
@@ -381,4 +376,4 @@ def test_latest_reposts_dedupes_ids_and_prefers_the_latest_repost() -> None:
         Document("4", "DAMSPNP4190_csv", t + pd.Timedelta(days=1)),
     ]
     assert [d.doc_id for d in latest_reposts(docs)] == ["3", "2", "4"]
-    assert SCED_LMP.emil == "np6-788-cd"
+    assert NP6_788_CD.emil == "np6-788-cd"

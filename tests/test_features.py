@@ -17,10 +17,9 @@ from pipeline.features import (
     build_cube,
     build_features,
     feature_columns,
-    holidays,
 )
 
-SETTINGS = FeatureSettings(nodes=("HB_NORTH", "HB_WEST"), thresholds=(100.0, 1000.0), lookback_days=14)
+SETTINGS = FeatureSettings(nodes=("HB_NORTH", "HB_WEST"), thresholds=(100.0, 1000.0), issue_time="06:00", lookback_days=14)
 
 
 def hourly_prices(first: dt.date, last: dt.date, spikes: dict[tuple[dt.date, int], float] | None = None) -> pd.DataFrame:
@@ -140,7 +139,9 @@ def test_required_days_follow_the_publication_schedule() -> None:
 
 
 def test_holidays_include_thanksgiving_and_memorial_day() -> None:
+    holidays = ercot_time.holidays
     assert dt.date(2024, 11, 28) in holidays(2024)
     assert dt.date(2024, 11, 29) in holidays(2024)
     assert dt.date(2024, 5, 27) in holidays(2024)
     assert dt.date(2024, 5, 20) not in holidays(2024)
+    assert dt.date(2024, 12, 31) not in holidays(2024)  # New Year's Eve is a working day for load

@@ -75,7 +75,7 @@ def test_previous_forecast_is_republished_for_the_next_day() -> None:
 
 
 def test_forecast_summary_names_the_full_issue_time_and_the_most_likely_hours() -> None:
-    from pipeline.report import summary_table
+    from pipeline.render.forecast import summary_table
 
     day = dt.date(2024, 3, 9)  # the horizon crosses the spring-forward day 2024-03-10
     hours = ercot_time.forecast_hours(day)

@@ -9,10 +9,18 @@ import pandas as pd
 import pytest
 
 from pipeline import model, registry
+from pipeline.config import ModelConfig
 from pipeline.model import ModelSettings, SpikeModel, TrainingSet, fit, fit_platt, monotone
 
 THRESHOLDS = (100.0, 250.0, 1000.0)
-FAST = ModelSettings(max_iter=40, min_samples_leaf=20, seed=3)
+
+
+def settings_with(**changes) -> ModelSettings:
+    """The configuration's model settings with ``changes`` (the synthetic rows have no season to exclude)."""
+    return ModelSettings.from_config(ModelConfig(**{"excluded_features": (), **changes}))
+
+
+FAST = settings_with(max_iter=40, min_samples_leaf=20, seed=3)
 
 
 def synthetic_set(n_days: int, first: dt.date, seed: int, shuffle_labels: bool = False) -> TrainingSet:
@@ -85,28 +93,28 @@ def test_empty_feature_groups_are_left_out(trained) -> None:
 def test_excluded_features_are_not_offered_to_the_booster() -> None:
     fit_set = synthetic_set(60, dt.date(2023, 1, 1), seed=1)
     validation = synthetic_set(14, dt.date(2023, 3, 5), seed=2)
-    settings = ModelSettings(max_iter=20, min_samples_leaf=20, excluded_features=("hour_of_day",))
+    settings = settings_with(max_iter=20, min_samples_leaf=20, excluded_features=("hour_of_day",))
     fitted, _ = fit(fit_set, validation, ("HB_NORTH", "HB_WEST"), FEATURES, settings)
     assert "hour_of_day" not in fitted.columns_
     with pytest.raises(ValueError, match=r"excluded_features.*'no_such'"):
         fit(fit_set, validation, ("HB_NORTH", "HB_WEST"), FEATURES,
-            ModelSettings(max_iter=5, excluded_features=("no_such",)))
+            settings_with(max_iter=5, excluded_features=("no_such",)))
 
 
 def test_logistic_blend_changes_raw_probabilities_and_zero_weight_is_trees_only() -> None:
     fit_set = synthetic_set(60, dt.date(2023, 1, 1), seed=1)
     validation = synthetic_set(14, dt.date(2023, 3, 5), seed=2)
     nodes = ("HB_NORTH", "HB_WEST")
-    blended, _ = fit(fit_set, validation, nodes, FEATURES, ModelSettings(max_iter=20, min_samples_leaf=20))
+    blended, _ = fit(fit_set, validation, nodes, FEATURES, settings_with(max_iter=20, min_samples_leaf=20))
     trees, _ = fit(fit_set, validation, nodes, FEATURES,
-                   ModelSettings(max_iter=20, min_samples_leaf=20, logistic_weight=0.0))
+                   settings_with(max_iter=20, min_samples_leaf=20, logistic_weight=0.0))
     assert trees.linear_ is None and blended.linear_ is not None
     # The blend's linear part is the logistic baseline itself, fitted once.
     assert blended.baselines_["logistic"] is blended.linear_
     raw_blend = blended.raw_probabilities(validation.features)[:, 0]
     raw_trees = trees.raw_probabilities(validation.features)[:, 0]
     raw_linear = blended.linear_.predict(validation.features)[:, 0]
-    expected = model._sigmoid(0.5 * model._logit(raw_trees) + 0.5 * model._logit(raw_linear))
+    expected = model.sigmoid(0.5 * model.logit(raw_trees) + 0.5 * model.logit(raw_linear))
     np.testing.assert_allclose(raw_blend, expected, rtol=1e-9)
 
 
@@ -185,7 +193,7 @@ def test_left_out_climatology_drops_each_target_hours_own_outcome() -> None:
 def test_climatology_input_is_offered_to_both_components() -> None:
     fit_set = synthetic_set(60, dt.date(2023, 1, 1), seed=1)
     validation = synthetic_set(14, dt.date(2023, 3, 5), seed=2)
-    settings = ModelSettings(max_iter=20, min_samples_leaf=20, climatology_input=True)
+    settings = settings_with(max_iter=20, min_samples_leaf=20, climatology_input=True)
     fitted, report = fit(fit_set, validation, ("HB_NORTH", "HB_WEST"), FEATURES, settings)
     assert fitted.prior_ is not None
     # The logistic component has one more input than the plain logistic baseline it no longer is.

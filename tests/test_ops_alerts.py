@@ -8,7 +8,8 @@ import logging
 import luigi
 import pytest
 
-from pipeline import alerts, ercot_time, logs, publication
+from pipeline import ercot_time, logs, publication
+from pipeline.ops import alerts
 from pipeline.config import AlertsConfig, LoggingConfig
 from pipeline.tasks.operations import FetchDaily, RetrainModel
 from pipeline.tasks.train import GateModel
@@ -143,12 +144,12 @@ def test_retraining_trains_on_cadence_dates_only_so_any_trigger_is_harmless(ops_
 
 
 def test_a_failed_fetch_is_retried_max_retries_times_within_a_run(ops_config, monkeypatch) -> None:
+    import pipeline.sources
     from pipeline.sources import market_source
-    from pipeline.tasks import common
 
     ops_config("error_recovery:\n  data_fetching: {retry_delay_seconds: 0, max_retries: 2}\n")
     down: list[DownSource] = []
-    monkeypatch.setattr(common, "market_source", lambda c: down.append(DownSource(market_source(c))) or down[-1])
+    monkeypatch.setattr(pipeline.sources, "market_source", lambda c: down.append(DownSource(market_source(c))) or down[-1])
     runner = InProcessLuigi()
     outcome = runner(["luigi", "--module", "pipeline", "FetchDamPrices", "--date", "2024-07-18", "--local-scheduler",
                       "--worker-keep-alive", "--scheduler-retry-delay", "0"], 60, None)

@@ -9,15 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import json
 
 import numpy as np
 import pytest
 
-import pipeline.model
-from pipeline import deadline, jobs, registry
+import pipeline.model.candidate
+import pipeline.sources
+from pipeline import registry
+from pipeline.ops import deadline
+from pipeline.ops import jobs
 from pipeline.sources import market_source
-from pipeline.tasks import common as tasks_common
+from pipeline.tasks.base import current_layout
 from pipeline.tasks import inference as inference_tasks
 from targets import Layout
 from tests.conftest_http import http_server  # noqa: F401 - fixture
@@ -41,7 +43,7 @@ def test_market_source_down_publishes_the_forecast_from_cached_inputs(ops_root, 
     config = ops_config()
     current_model = forecast_of(BASE_DAY)["model_id"].iloc[0]
     down: list[DownSource] = []
-    monkeypatch.setattr(tasks_common, "market_source", lambda c: down.append(DownSource(market_source(c))) or down[-1])
+    monkeypatch.setattr(pipeline.sources, "market_source", lambda c: down.append(DownSource(market_source(c))) or down[-1])
     ops = operations(config, at_cpt(NEXT_DAY, "06:00"))
 
     result = jobs.run_job(ops, "inference")
@@ -105,17 +107,16 @@ def _worse_fit(original):
 def test_a_retrain_that_validates_worse_is_rejected_and_the_current_model_serves(ops_root, ops_config, monkeypatch):
     config = ops_config()
     current_model = forecast_of(BASE_DAY)["model_id"].iloc[0]
-    original_fit = pipeline.model.fit
-    monkeypatch.setattr(pipeline.model, "fit", _worse_fit(original_fit))
+    original_fit = pipeline.model.candidate.fit
+    monkeypatch.setattr(pipeline.model.candidate, "fit", _worse_fit(original_fit))
 
     retrain = jobs.run_job(operations(config, at_cpt(CADENCE_DAY, "01:00")), "model_retraining")
 
     assert retrain.status == "success", retrain
-    tag = tasks_common.context().model_tag
-    decision = json.loads(open(Layout(ops_root).model_decision(CADENCE_DAY, tag).path).read())
+    decision = current_layout().model_decision(CADENCE_DAY).read()
     assert decision["status"] == "rejected", decision
     assert decision["candidate_score"] > decision["incumbent_score"]
-    monkeypatch.setattr(pipeline.model, "fit", original_fit)
+    monkeypatch.setattr(pipeline.model.candidate, "fit", original_fit)
 
     inference = jobs.run_job(operations(config, at_cpt(CADENCE_DAY, "06:00")), "inference")
 
@@ -134,13 +135,12 @@ def test_a_failed_retrain_keeps_the_current_model_without_training_again(ops_roo
         calls.append(1)
         raise MemoryError("training ran out of memory")
 
-    monkeypatch.setattr(pipeline.model, "fit", failing_fit)
+    monkeypatch.setattr(pipeline.model.candidate, "fit", failing_fit)
 
     retrain = jobs.run_job(operations(config, at_cpt(CADENCE_DAY, "01:00")), "model_retraining")
 
     assert retrain.retcode == 30 and retrain.fallback == "retain_current_model"
-    tag = tasks_common.context().model_tag
-    failure = json.loads(open(Layout(ops_root).model_failure(CADENCE_DAY, tag).path).read())
+    failure = current_layout().model_failure(CADENCE_DAY).read()
     assert "MemoryError" in failure["error"]
     [alert] = [a for a in alerts_in(ops_root) if a["kind"] == "job_failed"]
     assert current_model in alert["detail"], "the alert names the model that keeps serving"

@@ -11,7 +11,11 @@ import time
 
 import pytest
 
-from pipeline import jobs, scheduler
+from pipeline import scheduler
+from pipeline.ops import base as ops_base
+from pipeline.ops import lock as ops_lock
+from pipeline.ops import runner as ops_runner
+from pipeline.ops import jobs
 from pipeline.clock import fixed
 from pipeline.config import load_config
 from pipeline.ercot_time import CPT
@@ -32,8 +36,8 @@ class FakeLuigi:
         self.calls.append((list(command), timeout_s))
         code = self.codes.pop(0) if len(self.codes) > 1 else self.codes[0]
         if self.timed_out:
-            return jobs.RunOutcome(jobs.JOB_TIMEOUT, "timed out", timed_out=True)
-        return jobs.RunOutcome(code, f"exit {code}")
+            return ops_runner.RunOutcome(ops_runner.JOB_TIMEOUT, "timed out", timed_out=True)
+        return ops_runner.RunOutcome(code, f"exit {code}")
 
 
 # --- cron times in CPT -------------------------------------------------------------------------
@@ -94,9 +98,9 @@ def test_tick_starts_each_due_job_once_and_once_returns_the_worst_exit_code(writ
     def run(ops, job):
         order.append(job)
         release.wait(5)
-        return jobs.JobResult(job, 30 if job == "data_fetching" else 0, "failed", dt.date(2024, 7, 18))
+        return ops_base.JobResult(job, 30 if job == "data_fetching" else 0, "failed", dt.date(2024, 7, 18))
 
-    ops = jobs.Operations(config=config, runner=FakeLuigi(), clock=fixed(at_cpt(dt.date(2024, 7, 18), "06:00")))
+    ops = ops_base.Operations(config=config, runner=FakeLuigi(), clock=fixed(at_cpt(dt.date(2024, 7, 18), "06:00")))
     loop = scheduler.Scheduler(ops, run=run)
     assert loop.tick() == ["inference", "data_fetching"]
     assert loop.tick() == [], "a job still running (or already started for this cron time) is not started again"
@@ -107,7 +111,7 @@ def test_tick_starts_each_due_job_once_and_once_returns_the_worst_exit_code(writ
 
 def test_a_restarted_scheduler_does_not_rerun_a_job_the_run_history_shows(write_config) -> None:
     config = write_config("")
-    ops = jobs.Operations(config=config, runner=FakeLuigi(0), clock=fixed(at_cpt(dt.date(2024, 7, 18), "06:05")))
+    ops = ops_base.Operations(config=config, runner=FakeLuigi(0), clock=fixed(at_cpt(dt.date(2024, 7, 18), "06:05")))
     jobs.run_job(ops, "inference")
     restarted = scheduler.Scheduler(ops, run=lambda o, j: pytest.fail(f"{j} ran twice"))
     assert restarted.tick() == []
@@ -155,7 +159,7 @@ def test_a_failed_run_is_retried_after_the_configured_delay(write_config, tmp_pa
                           "operations:\n  luigi_scheduler: local\n")
     waits: list[float] = []
     runner = FakeLuigi(30, 30, 0)
-    ops = jobs.Operations(config=config, runner=runner, clock=fixed(at_cpt(dt.date(2024, 7, 21), "02:00")),
+    ops = ops_base.Operations(config=config, runner=runner, clock=fixed(at_cpt(dt.date(2024, 7, 21), "02:00")),
                           wait=lambda s: waits.append(s) or False)
     result = jobs.run_job(ops, "backtesting")
     assert (result.status, result.retcode, result.attempts) == ("success", 0, 3)
@@ -169,7 +173,7 @@ def test_a_failed_run_is_retried_after_the_configured_delay(write_config, tmp_pa
 def test_a_run_that_times_out_is_reported_with_exit_code_124(write_config, tmp_path) -> None:
     config = write_config(f"scheduler:\n  backtesting: {{retry_count: 0}}\nlogging:\n  dir: {tmp_path}\n"
                           "operations:\n  luigi_scheduler: local\n")
-    ops = jobs.Operations(config=config, runner=FakeLuigi(timed_out=True),
+    ops = ops_base.Operations(config=config, runner=FakeLuigi(timed_out=True),
                           clock=fixed(at_cpt(dt.date(2024, 7, 21), "02:00")))
     result = jobs.run_job(ops, "backtesting")
     assert (result.status, result.retcode) == ("timeout", 124)
@@ -179,11 +183,11 @@ def test_a_run_that_times_out_is_reported_with_exit_code_124(write_config, tmp_p
 
 def test_a_held_lock_makes_the_run_exit_with_already_running(write_config) -> None:
     config = write_config("operations:\n  luigi_scheduler: local\n")
-    holder = jobs.JobLock(Layout(config.data_root).job_lock("inference"))
+    holder = ops_lock.JobLock(Layout(config.data_root).job_lock("inference"))
     assert holder.acquire()
     try:
         runner = FakeLuigi(0)
-        result = jobs.run_job(jobs.Operations(config=config, runner=runner, clock=fixed(at_cpt(dt.date(2024, 7, 18), "06:00"))),
+        result = jobs.run_job(ops_base.Operations(config=config, runner=runner, clock=fixed(at_cpt(dt.date(2024, 7, 18), "06:00"))),
                               "inference")
     finally:
         holder.release()
@@ -209,26 +213,26 @@ class SleepingChild:
 
 
 def test_luigi_process_kills_a_run_past_its_timeout() -> None:
-    runner = jobs.LuigiProcess(logging_conf=None, grace_seconds=1)
+    runner = ops_runner.LuigiProcess(logging_conf=None, grace_seconds=1)
     started = time.monotonic()
     outcome = runner(SleepingChild.command, timeout_s=0.5, stop=threading.Event())
-    assert outcome.timed_out and outcome.retcode == jobs.JOB_TIMEOUT
+    assert outcome.timed_out and outcome.retcode == ops_runner.JOB_TIMEOUT
     assert time.monotonic() - started < 15
     assert "working" in outcome.summary
 
 
 def test_luigi_process_stops_a_run_when_asked() -> None:
-    runner = jobs.LuigiProcess(logging_conf=None, grace_seconds=1)
+    runner = ops_runner.LuigiProcess(logging_conf=None, grace_seconds=1)
     stop = threading.Event()
     threading.Timer(0.5, stop.set).start()
     outcome = runner(SleepingChild.command, timeout_s=60, stop=stop)
-    assert outcome.stopped and outcome.retcode == jobs.JOB_STOPPED
+    assert outcome.stopped and outcome.retcode == ops_runner.JOB_STOPPED
 
 
 def test_a_late_forecast_makes_the_scheduler_run_the_deadline_monitor(ops_root, ops_config) -> None:
     config = ops_config("deadlines:\n  dam_closure: {fallback_on_miss: false}\n")
     day = BASE_DAY + dt.timedelta(days=1)
-    ops = jobs.Operations(config=config, runner=FakeLuigi(), clock=fixed(at_cpt(day, "09:01")))
+    ops = ops_base.Operations(config=config, runner=FakeLuigi(), clock=fixed(at_cpt(day, "09:01")))
     loop = scheduler.Scheduler(ops, run=lambda o, j: pytest.fail(f"{j} is not due at 09:01"))
     assert loop.tick() == []
     loop.wait()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import jobs
+from pipeline.ops import jobs
 from targets import Layout
 from targets.schemas import FORECAST
 from tests.conftest import REPO
@@ -121,7 +121,7 @@ def test_overlapping_runs_one_runs_the_other_exits_with_already_running(ops_root
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from pipeline.jobs import JobLock
+from pipeline.ops.lock import JobLock
 lock = JobLock(Path(sys.argv[1]))
 assert lock.acquire()
 print("held", flush=True)

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import jobs, status
+from pipeline.ops import status
+from pipeline.ops import base as ops_base
+from pipeline.ops import runner as ops_runner
+from pipeline.ops import jobs
 from pipeline.clock import fixed
 from targets import Layout
 from tests.ops_support import *  # noqa: F403 - fixtures and helpers
@@ -26,7 +29,7 @@ class Scripted:
         self.codes = list(codes)
 
     def __call__(self, command, timeout_s, stop, keep_open=()):
-        return jobs.RunOutcome(self.codes.pop(0), "scripted")
+        return ops_runner.RunOutcome(self.codes.pop(0), "scripted")
 
 
 @pytest.fixture
@@ -34,9 +37,9 @@ def page(ops_root, ops_config) -> Path:
     """The status page after a few job runs: successes, a retried failure, an alert."""
     config = ops_config()
     layout = Layout(ops_root)
-    jobs.run_job(jobs.Operations(config, Scripted(0), fixed(at_cpt(BASE_DAY, "00:00"))), "data_fetching")
-    jobs.run_job(jobs.Operations(config, Scripted(0), fixed(at_cpt(BASE_DAY, "06:00"))), "inference")
-    jobs.run_job(jobs.Operations(config, Scripted(30, 30), fixed(at_cpt(NEXT_DAY, "00:00"))), "data_fetching")
+    jobs.run_job(ops_base.Operations(config, Scripted(0), fixed(at_cpt(BASE_DAY, "00:00"))), "data_fetching")
+    jobs.run_job(ops_base.Operations(config, Scripted(0), fixed(at_cpt(BASE_DAY, "06:00"))), "inference")
+    jobs.run_job(ops_base.Operations(config, Scripted(30, 30), fixed(at_cpt(NEXT_DAY, "00:00"))), "data_fetching")
     status.write(config, at_cpt(NEXT_DAY, "00:05"))
     return Path(layout.status_page().path)
 

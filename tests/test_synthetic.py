@@ -18,7 +18,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from pipeline import ercot_time
-from pipeline.sources.synthetic import FUELS, MAIN_HUBS, NODES, SYSTEM_ZONE, WEATHER_ZONES, SyntheticMarket
+from pipeline.catalogue import FUELS, HUBS_AND_ZONES, MAIN_HUBS, SYSTEM_ZONE, WEATHER_ZONES
+from pipeline.sources.synthetic import SyntheticMarket
 from targets.schemas import DATASETS, FORECAST_DATASETS
 from tests.helpers import assert_canonical
 
@@ -87,7 +88,7 @@ def test_source_declares_every_canonical_dataset_and_is_labelled_simulated(marke
     assert market.name == "synthetic"
     assert market.simulated is True
     assert set(market.datasets) == set(DATASETS)
-    assert len(NODES) == 15 and len(set(NODES)) == 15
+    assert len(HUBS_AND_ZONES) == 15 and len(set(HUBS_AND_ZONES)) == 15
     assert WEATHER_ZONES == ("COAST", "EAST", "FAR_WEST", "NORTH", "NORTH_C", "SOUTHERN", "SOUTH_C", "WEST")
     assert FUELS == ("wind", "solar")
 
@@ -124,7 +125,7 @@ def test_a_forecast_vintage_covers_its_day_through_the_end_of_the_seventh_day_af
 
 def test_every_label_appears_once_per_interval(market: SyntheticMarket) -> None:
     rt = market.fetch("rt_prices", SUMMER_DAY)
-    assert (rt.groupby("interval_start")["node"].apply(tuple) == pd.Series([NODES] * 288).values).all()
+    assert (rt.groupby("interval_start")["node"].apply(tuple) == pd.Series([HUBS_AND_ZONES] * 288).values).all()
     load = market.fetch("load", SUMMER_DAY)
     assert tuple(load["zone"].unique()) == (*WEATHER_ZONES, SYSTEM_ZONE)
     assert set(market.fetch("weather", SUMMER_DAY)["location"]) == set(WEATHER_ZONES)
@@ -218,7 +219,7 @@ def test_data_is_identical_in_another_process_with_another_hash_seed(market: Syn
 def test_extra_resource_nodes_are_deterministic_and_leave_the_hubs_alone(market: SyntheticMarket) -> None:
     with_nodes = SyntheticMarket(SEED, extra_nodes=["RN_FOO_UNIT1", "RN_BAR_ALL", "HB_NORTH"])
     reordered = SyntheticMarket(SEED, extra_nodes=["RN_BAR_ALL", "RN_FOO_UNIT1"])
-    assert with_nodes.nodes == (*NODES, "RN_FOO_UNIT1", "RN_BAR_ALL")  # known names are not duplicated
+    assert with_nodes.nodes == (*HUBS_AND_ZONES, "RN_FOO_UNIT1", "RN_BAR_ALL")  # known names are not duplicated
     for dataset in ("rt_prices", "dam_prices"):
         frame = with_nodes.fetch(dataset, SUMMER_DAY)
         assert_canonical(frame, DATASETS[dataset])
@@ -226,7 +227,7 @@ def test_extra_resource_nodes_are_deterministic_and_leave_the_hubs_alone(market:
         other = reordered.fetch(dataset, SUMMER_DAY).pivot(index="interval_start", columns="node", values="price")
         pd.testing.assert_frame_equal(prices[["RN_FOO_UNIT1", "RN_BAR_ALL"]], other[["RN_FOO_UNIT1", "RN_BAR_ALL"]])
         base = market.fetch(dataset, SUMMER_DAY).pivot(index="interval_start", columns="node", values="price")
-        pd.testing.assert_frame_equal(prices[list(NODES)], base[list(NODES)])
+        pd.testing.assert_frame_equal(prices[list(HUBS_AND_ZONES)], base[list(HUBS_AND_ZONES)])
         assert not np.allclose(prices["RN_FOO_UNIT1"], prices["RN_BAR_ALL"])
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from targets import ArtifactError, Layout, ModelArtifactTarget, ParquetTarget, SchemaError
+from targets import ArtifactError, Layout, ModelArtifactTarget, ParquetTarget, SchemaError, Tags
 from targets import schemas
 
 
@@ -117,13 +117,19 @@ def test_crash_in_the_middle_of_a_write_leaves_no_final_file(tmp_path: Path) -> 
 
 
 def test_layout_puts_the_date_once_in_each_path(tmp_path: Path) -> None:
-    layout = Layout(tmp_path)
+    layout = Layout(tmp_path, Tags(market="synthetic", weather="synthetic", features="f1", model="m1"))
     day = dt.date(2024, 3, 9)
-    for target in (layout.raw("synthetic", "rt_prices", day), layout.features("abc", day),
-                   layout.forecast(day), layout.rt_hourly("synthetic", day), layout.model(day, "abc"),
-                   layout.model_decision(day, "abc")):
+    for target in (layout.raw("rt_prices", day), layout.raw("weather", day), layout.features(day),
+                   layout.forecast(day), layout.rt_hourly(day), layout.model(day), layout.model_decision(day)):
         assert str(target.path).count("2024-03-09") == 1
     assert layout.forecast(day).path.endswith("forecasts/2024-03-09/forecast.parquet")
+
+
+def test_a_layout_without_tags_knows_only_the_untagged_files(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    assert layout.forecast(dt.date(2024, 3, 9)).path.startswith(str(tmp_path))
+    with pytest.raises(ValueError, match="without settings tags"):
+        layout.features(dt.date(2024, 3, 9))
 
 
 def test_model_artifact_round_trip_and_immutability(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pipeline import ercot_time
-from pipeline.tasks.common import context
+from pipeline.tasks.base import current_layout
 from pipeline.tasks.features import BuildFeatures, FeatureRange
 from pipeline.tasks.fetch import FETCH_TASKS, FetchRange
 from pipeline.tasks.inference import DailyInference
@@ -30,7 +30,7 @@ def build(*tasks: luigi.Task) -> None:
 
 def forecast_of(day: dt.date) -> pd.DataFrame:
     reset_caches()
-    return context().layout.forecast(day).read()
+    return current_layout().forecast(day).read()
 
 
 def test_daily_inference_writes_the_contract_forecast(small_pipeline, data_root: Path) -> None:
@@ -63,10 +63,10 @@ def test_rerunning_does_no_work(small_pipeline, data_root: Path) -> None:
 def test_daily_and_bulk_feature_tasks_write_identical_files(small_pipeline, tmp_path: Path, use_root) -> None:
     use_root(tmp_path / "daily")
     build(BuildFeatures(date=ISSUE_DAY))
-    daily = context().layout.features(context().features_tag, ISSUE_DAY).read()
+    daily = current_layout().features(ISSUE_DAY).read()
     use_root(tmp_path / "bulk")
     build(FeatureRange(start=ISSUE_DAY - dt.timedelta(days=2), end=ISSUE_DAY + dt.timedelta(days=1)))
-    bulk = context().layout.features(context().features_tag, ISSUE_DAY).read()
+    bulk = current_layout().features(ISSUE_DAY).read()
     pd.testing.assert_frame_equal(daily, bulk)
 
 
@@ -171,9 +171,9 @@ def test_data_published_before_the_issue_time_does_change_the_features(
     assert _rewrite_raw(root, recent_known_values) > 0
     use_root(root)
     build(BuildFeatures(date=ISSUE_DAY))
-    changed = context().layout.features(context().features_tag, ISSUE_DAY).read()
+    changed = current_layout().features(ISSUE_DAY).read()
     use_root(original_root)
-    reference = context().layout.features(context().features_tag, ISSUE_DAY).read()
+    reference = current_layout().features(ISSUE_DAY).read()
     column = CONTROL_COLUMNS[dataset]
     assert not np.allclose(changed[column], reference[column], equal_nan=True)
 

@@ -5,20 +5,47 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from pipeline.catalogue import HUBS_AND_ZONES
 from pipeline.config import Config
 from pipeline.sources.base import DataUnavailable, Source, SourceError
+from targets.schemas import MARKET_DATASETS, WEATHER_DATASETS
 
-__all__ = ["DataUnavailable", "Source", "SourceError", "market_source", "weather_source"]
+__all__ = ["DataUnavailable", "Source", "SourceError", "Sources", "market_source", "weather_source"]
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Sources:
+    """The configured market and weather sources, and which of them provides each dataset."""
+
+    market: Source
+    weather: Source | None
+
+    @classmethod
+    def from_config(cls, config: Config) -> Sources:
+        return cls(market_source(config), weather_source(config))
+
+    def for_dataset(self, dataset: str) -> Source | None:
+        """The source that provides ``dataset`` in this configuration (None: not available)."""
+        if dataset in MARKET_DATASETS:
+            return self.market if dataset in self.market.datasets else None
+        if dataset in WEATHER_DATASETS:
+            return self.weather if self.weather is not None and dataset in self.weather.datasets else None
+        raise KeyError(dataset)
+
+    def require(self, dataset: str) -> Source:
+        source = self.for_dataset(dataset)
+        if source is None:
+            raise ValueError(f"no configured source provides dataset {dataset!r}")
+        return source
+
+
 def _other_nodes(nodes: Sequence[str]) -> tuple[str, ...]:
     """Configured settlement points beyond ERCOT's hubs and load zones (resource nodes)."""
-    from pipeline.sources.synthetic import NODES
-
-    return tuple(sorted(set(nodes) - set(NODES)))
+    return tuple(sorted(set(nodes) - set(HUBS_AND_ZONES)))
 
 
 def _nodes_suffix(nodes: Sequence[str]) -> str:
@@ -45,9 +72,7 @@ def market_source(config: Config) -> Source:
 
         assert config.sources.archive_dir is not None  # enforced by the config validator
         return ErcotArchive(config.sources.archive_dir)
-    from pipeline.sources.synthetic import NODES
-
-    wanted = tuple(sorted(set(NODES) | set(nodes)))
+    wanted = tuple(sorted(set(HUBS_AND_ZONES) | set(nodes)))
     if name == "ercot_mis":
         from pipeline.sources.ercot_mis import ErcotMis
 

@@ -21,8 +21,8 @@ Two routes to the data:
 * **Archive** (``/archive/{emil}``, filtered by posting time, paged) lists the same documents MIS
   posts, going back about seven years, and ``POST /archive/{emil}/download`` returns up to 1,000 of
   them at once as a zip of per-document zips, each holding the CSV. Documents are picked for a key
-  day exactly as on MIS (:mod:`pipeline.sources.ercot_mis`: actual datasets by the day their data
-  covers, forecast vintages as the latest post on d at or before the cut-off) and ``published_at``
+  day exactly as on MIS (:mod:`pipeline.sources.ercot_documents`: actual datasets by the day their
+  data covers, forecast vintages as the latest post on d at or before the cut-off) and ``published_at``
   is the posting time. Used for forecast vintages, for ``renewables`` and for every dataset in
   :meth:`ErcotApi.fetch_many` (backfill: one listing and one bulk download per 1,000 documents).
 
@@ -49,17 +49,13 @@ import requests
 
 from pipeline import ercot_time
 from pipeline.config import ErcotApiConfig
+from pipeline.catalogue import NP4_190_CD, NP6_345_CD, NP6_788_CD, NP6_905_CD, Report
 from pipeline.sources.base import Source, SourceError
-from pipeline.sources.ercot_mis import (
-    ACTUAL_LOAD,
-    DAM_SPP,
+from pipeline.sources.ercot_documents import (
     ERCOT_DATASETS,
-    RT_SPP,
-    SCED_LMP,
     Document,
     Plan,
     RawTable,
-    Report,
     RtReport,
     describe_listing_gap,
     gather,
@@ -115,10 +111,10 @@ def _sced_filters(day: dt.date) -> dict[str, str]:
 
 
 REPORT_QUERIES: dict[str, ReportQuery] = {
-    SCED_LMP.code: ReportQuery(SCED_LMP, True, _sced_filters),
-    RT_SPP.code: ReportQuery(RT_SPP, True, _date_filters("deliveryDate")),
-    DAM_SPP.code: ReportQuery(DAM_SPP, True, _date_filters("deliveryDate")),
-    ACTUAL_LOAD.code: ReportQuery(ACTUAL_LOAD, False, _date_filters("operatingDay")),
+    NP6_788_CD.report_id: ReportQuery(NP6_788_CD, True, _sced_filters),
+    NP6_905_CD.report_id: ReportQuery(NP6_905_CD, True, _date_filters("deliveryDate")),
+    NP4_190_CD.report_id: ReportQuery(NP4_190_CD, True, _date_filters("deliveryDate")),
+    NP6_345_CD.report_id: ReportQuery(NP6_345_CD, False, _date_filters("operatingDay")),
 }
 
 
@@ -184,13 +180,13 @@ class ErcotApi(Source):
     def fetch(self, dataset: str, day: dt.date) -> pd.DataFrame:
         """Key day ``day``: report endpoints for recent actual days, else the archive."""
         plan = self._plan(dataset)
-        query = REPORT_QUERIES.get(plan.reports[0].code) if plan.kind == "delivery" else None
+        query = REPORT_QUERIES.get(plan.reports[0].report_id) if plan.kind == "delivery" else None
         if query is not None:
             frame = self._from_report_endpoint(plan, query, day)
             if frame is not None:
                 return frame
             log.info("%s: %s has no rows for %s on its report endpoint; reading the archive",
-                     self.name, query.report.code, day)
+                     self.name, query.report.report_id, day)
         return self.fetch_many(dataset, [day])[day]
 
     def fetch_many(self, dataset: str, days: Iterable[dt.date]) -> dict[dt.date, pd.DataFrame]:
@@ -224,12 +220,12 @@ class ErcotApi(Source):
         """The key day from a report endpoint, or None when it holds no rows (too old for it)."""
         report = query.report
         node_filters = [{"settlementPoint": node} for node in self.nodes] if (query.by_node and self.nodes) else [{}]
-        frames = [self.report(report.api_endpoint or "", {**query.filters(day), **extra}, what=report.code)
+        frames = [self.report(report.api_endpoint or "", {**query.filters(day), **extra}, what=report.report_id)
                   for extra in node_filters]
         raw = pd.concat(frames, ignore_index=True)
         if raw.empty:
             return None
-        origin = f"{report.code} report endpoint {self.base_url}{report.api_endpoint} for {day}"
+        origin = f"{report.report_id} report endpoint {self.base_url}{report.api_endpoint} for {day}"
         # Report rows carry no posting time: the parser stamps published_at from the publication table.
         canonical = on_day(to_canonical(plan, report, raw, origin, self.nodes, None), day)
         frame = keep_latest(canonical, plan.dataset)
@@ -249,9 +245,9 @@ class ErcotApi(Source):
         page, total_pages = 1, 1
         while page <= total_pages:
             params = {**filters, "page": page, "size": min(self.config.page_size, ARCHIVE_PAGE_SIZE)}
-            response = self._send("GET", url, params=params, what=f"{report.code} archive listing")
+            response = self._send("GET", url, params=params, what=f"{report.report_id} archive listing")
             payload = parse_json(response, required=("_meta.totalPages", "archives"),
-                                 what=f"{report.code} archive listing", redact=self._http.redact)
+                                 what=f"{report.report_id} archive listing", redact=self._http.redact)
             documents.extend(_archive_entries(payload["archives"], response.url))
             total_pages = int(payload["_meta"]["totalPages"] or 0)
             page += 1
@@ -264,8 +260,8 @@ class ErcotApi(Source):
         for first in range(0, len(documents), MAX_DOCS_PER_DOWNLOAD):
             batch = documents[first: first + MAX_DOCS_PER_DOWNLOAD]
             ids = [int(d.doc_id) if d.doc_id.isdigit() else d.doc_id for d in batch]
-            response = self._send("POST", url, json_body={"docIds": ids}, what=f"{report.code} bulk download")
-            tables.update(_unpack_bulk(response.content, batch, f"{report.code} bulk download (POST {url})"))
+            response = self._send("POST", url, json_body={"docIds": ids}, what=f"{report.report_id} bulk download")
+            tables.update(_unpack_bulk(response.content, batch, f"{report.report_id} bulk download (POST {url})"))
         return tables
 
     # --- authentication --------------------------------------------------------------------------
@@ -356,21 +352,21 @@ class _ArchiveStore:
         self._listed: dict[str, tuple[pd.Timestamp, pd.Timestamp, list[Document]]] = {}
 
     def prime(self, report: Report, start: pd.Timestamp, end: pd.Timestamp) -> None:
-        self._listed[report.code] = (start, end, self._api.archive_documents(report, start, end))
+        self._listed[report.report_id] = (start, end, self._api.archive_documents(report, start, end))
 
     def documents(self, report: Report, start: pd.Timestamp, end: pd.Timestamp) -> list[Document]:
-        listed = self._listed.get(report.code)
+        listed = self._listed.get(report.report_id)
         if listed is None or start < listed[0] or end > listed[1]:
             self.prime(report, start, end)
-            listed = self._listed[report.code]
+            listed = self._listed[report.report_id]
         return [d for d in listed[2] if start <= d.published_at < end]
 
     def explain_absence(self, report: Report, start: pd.Timestamp, end: pd.Timestamp) -> str:
-        listed = self._listed.get(report.code)
+        listed = self._listed.get(report.report_id)
         documents = listed[2] if listed else []
         note = "the archive holds about seven years"
         return describe_listing_gap(documents, report, start, end, note) if documents else (
-            f"{report.code}: the archive lists no document posted between {start:%Y-%m-%d %H:%M}Z and "
+            f"{report.report_id}: the archive lists no document posted between {start:%Y-%m-%d %H:%M}Z and "
             f"{end:%Y-%m-%d %H:%M}Z (not published yet, or before the archive starts)")
 
     def tables(self, report: Report, documents: Sequence[Document]) -> dict[str, RawTable]:

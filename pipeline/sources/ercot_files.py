@@ -10,7 +10,9 @@ label that is not a real ERCOT time raises :class:`ReportFormatError` (a ``Sourc
 the column, the report and the origin (file name or URL) -- never a silently dropped row.
 
 All ERCOT-local labels are converted to UTC by ``pipeline.ercot_time``. Values that carry no
-publication time get ``published_at`` from ``pipeline.publication``.
+publication time get ``published_at`` from ``pipeline.publication``. The reports a parser blames
+(each parser defaults to its own product, callers pass the archive's variants) and the weather-zone
+spellings come from :mod:`pipeline.catalogue`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,21 @@ import numpy as np
 import pandas as pd
 
 from pipeline import ercot_time, publication
+from pipeline.catalogue import (
+    ENERGY_WEIGHTED_TYPES,
+    NP3_565_CD,
+    NP4_190_CD,
+    NP4_722_CD,
+    NP4_732_CD,
+    NP4_737_CD,
+    NP6_345_CD,
+    NP6_788_CD,
+    NP6_905_CD,
+    SYSTEM_ZONE,
+    WEATHER_ZONES,
+    ZONE_SPELLINGS,
+    Report,
+)
 from pipeline.sources.base import SourceError
 from targets.schema import Schema, SchemaError
 from targets.schemas import (
@@ -35,33 +52,7 @@ from targets.schemas import (
     WEATHER_FORECAST,
 )
 
-# --- reports -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Report:
-    """An ERCOT data product: its id (used in every error message) and where it is documented."""
-
-    report_id: str
-    title: str
-    # Documentation page; ERCOT's data-product page for the id when not given.
-    page: str | None = None
-
-    @property
-    def url(self) -> str:
-        return self.page or f"https://www.ercot.com/mp/data-products/data-product-details?id={self.report_id}"
-
-
-NP6_905_CD = Report("NP6-905-CD", "Settlement Point Prices at Resource Nodes, Hubs and Load Zones (15-min)")
-NP6_785_ER = Report("NP6-785-ER", "Historical RTM Load Zone and Hub Prices (annual workbook)")
-NP6_788_CD = Report("NP6-788-CD", "LMPs by Resource Nodes, Load Zones and Trading Hubs (SCED)")
-NP4_190_CD = Report("NP4-190-CD", "DAM Settlement Point Prices")
-NP4_180_ER = Report("NP4-180-ER", "Historical DAM Load Zone and Hub Prices (annual workbook)")
-NP6_345_CD = Report("NP6-345-CD", "Actual System Load by Weather Zone")
-NP3_565_CD = Report("NP3-565-CD", "Seven-Day Load Forecast by Model and Weather Zone")
-NP4_732_CD = Report("NP4-732-CD", "Wind Power Production - Hourly Averaged Actual and Forecasted Values")
-NP4_737_CD = Report("NP4-737-CD", "Solar Power Production - Hourly Averaged Actual and Forecasted Values")
-NP4_722_CD = Report("NP4-722-CD", "Temperature Forecast by Weather Zone")
+# --- errors --------------------------------------------------------------------------------------
 
 
 class ReportFormatError(SourceError):
@@ -115,34 +106,8 @@ SYSTEM_WIDE_ACTUAL = Field("SYSTEM_WIDE_GEN", ("ACTUAL_SYSTEM_WIDE", "genSystemW
 WIND_FORECAST = Field("STWPF_SYSTEM_WIDE", ("STWPFSystemWide",))
 SOLAR_FORECAST = Field("STPPF_SYSTEM_WIDE", ("STPPFSystemWide",))
 
-# Weather-zone spellings across NP6-345-CD, NP3-565-CD, NP4-722-CD, the Public API and the yearly
-# Native_Load workbooks (which renamed the zones in 2017), mapped to the canonical zone names.
-ZONE_SPELLINGS: dict[str, str] = {
-    "COAST": "COAST",
-    "EAST": "EAST",
-    "FAR_WEST": "FAR_WEST",
-    "FWEST": "FAR_WEST",
-    "FarWest": "FAR_WEST",
-    "NORTH": "NORTH",
-    "NORTH_C": "NORTH_C",
-    "NCENT": "NORTH_C",
-    "NorthCentral": "NORTH_C",
-    "SOUTHERN": "SOUTHERN",
-    "SOUTH": "SOUTHERN",
-    "SOUTH_C": "SOUTH_C",
-    "SCENT": "SOUTH_C",
-    "SouthCentral": "SOUTH_C",
-    "WEST": "WEST",
-    "TOTAL": "ERCOT",
-    "SystemTotal": "ERCOT",
-    "ERCOT": "ERCOT",
-}
-WEATHER_ZONES = ("COAST", "EAST", "FAR_WEST", "NORTH", "NORTH_C", "SOUTHERN", "SOUTH_C", "WEST")
-SYSTEM_ZONE = "ERCOT"
+# Every spelling of ``ZONE_SPELLINGS`` as a header key, so zone columns match like any other header.
 _ZONE_BY_KEY = {header_key(spelling): zone for spelling, zone in ZONE_SPELLINGS.items()}
-
-# Settlement point types of the energy-weighted load-zone copies (NP6-905-CD / NP6-785-ER).
-ENERGY_WEIGHTED_TYPES = frozenset({"LZEW", "LZ_DCEW"})
 
 
 def resolve_columns(frame: pd.DataFrame, fields: Iterable[Field], report: Report, origin: str) -> dict[str, str]:

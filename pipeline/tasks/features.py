@@ -2,59 +2,57 @@
 
 ``BuildFeatures(date)`` serves the daily forecast; ``FeatureRange(start, end)`` fills the same daily
 files for a training window or a backtest in bulk (one pass over the inputs instead of one task and
-one read of the whole lookback per day). Both call :func:`pipeline.features.build_features`, so the
-files are identical whichever task wrote them.
+one read of the whole lookback per day). Both call :func:`pipeline.features.features_by_day` on the
+same input files, so the files are identical whichever task wrote them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import luigi
-import pandas as pd
 from luigi.task import MixinNaiveBulkComplete
 
-from pipeline import ercot_time
-from pipeline.features import FeatureInputs, build_features
-from pipeline.tasks.common import FEATURE_DATASETS, Context, PipelineTask, log, read_frames
-from pipeline.tasks.fetch import FETCH_TASKS, FetchRange, HourlyPrices, HourlyPricesRange, fetch_targets
+from pipeline import asof, ercot_time
+from pipeline.features import FeatureInputs, features_by_day
+from pipeline.inputs import FEATURE_DATASETS, input_day_bounds, input_days, price_days
+from pipeline.settings import Settings
+from pipeline.sources import Sources
+from pipeline.tasks.base import PipelineTask, log
+from pipeline.tasks.fetch import FETCH_TASKS, FetchRange, HourlyPrices, HourlyPricesRange
 from targets import ParquetTarget
+from targets.files import read_many
 
 BULK_CHUNK_DAYS = 92
+RT_HOURLY = "rt_hourly"
+
+Files = Mapping[str, Mapping[dt.date, ParquetTarget]]  # input name -> key day -> file
 
 
-def _union_days(days_per_issue: list[list[dt.date]]) -> list[dt.date]:
-    return sorted({d for days in days_per_issue for d in days})
+def needed_days(issue_days: list[dt.date], settings: Settings, sources: Sources) -> dict[str, list[dt.date]]:
+    """Key days of every input the features of ``issue_days`` read (real-time prices as ``rt_hourly``)."""
+    needed = {dataset: sorted({d for issue in issue_days
+                               for d in input_days(dataset, sources.for_dataset(dataset), issue, settings.features)})
+              for dataset in FEATURE_DATASETS}
+    needed[RT_HOURLY] = sorted({d for issue in issue_days for d in price_days(sources.market, issue, settings.features)})
+    return needed
 
 
-def load_inputs(ctx: Context, issue_days: list[dt.date], cached_only: bool = False) -> FeatureInputs:
-    """Read every file the features of ``issue_days`` need (only those on disk when ``cached_only``)."""
-    frames: dict[str, pd.DataFrame | None] = {}
-    for dataset in FEATURE_DATASETS:
-        source = ctx.source_for(dataset)
-        if source is None:
-            frames[dataset] = None
-            continue
-        days = _union_days([ctx.feature_days(dataset, d) for d in issue_days])
-        targets = fetch_targets(ctx, dataset, days)
-        if cached_only:
-            targets = [(d, t) for d, t in targets if t.exists()]
-        frames[dataset] = read_frames(targets, dataset, source)
-    price_days = _union_days([ctx.price_days(d) for d in issue_days])
-    hourly = [(d, ctx.layout.rt_hourly(ctx.market.storage_key, d)) for d in price_days]
-    if cached_only:
-        hourly = [(d, t) for d, t in hourly if t.exists()]
-    rt_hourly = read_frames(hourly, "rt_prices", ctx.market)
+def read_inputs(files: Files, sources: Sources) -> FeatureInputs:
+    """The input files read into canonical frames with ``known_at`` (see :mod:`pipeline.asof`)."""
+    frames = {dataset: _read(files.get(dataset, {}), dataset, sources.for_dataset(dataset))
+              for dataset in FEATURE_DATASETS}
+    rt_hourly = _read(files.get(RT_HOURLY, {}), "rt_prices", sources.market)
     if rt_hourly is None:
-        raise FileNotFoundError(f"no real-time price history on disk for issue days {issue_days[0]}..{issue_days[-1]}")
+        raise FileNotFoundError("no real-time price history on disk for these issue days")
     return FeatureInputs(rt_hourly=rt_hourly, **frames)
 
 
-def compute_features(ctx: Context, issue_days: list[dt.date], cached_only: bool = False) -> dict[dt.date, pd.DataFrame]:
-    """Feature frames per issue day, ready for the features target."""
-    inputs = load_inputs(ctx, issue_days, cached_only)
-    features = build_features(ctx.feature_settings, inputs, issue_days)
-    return {day: rows.drop(columns="issue_day") for day, rows in features.groupby("issue_day", sort=True)}
+def _read(files: Mapping[dt.date, ParquetTarget], dataset: str, source: object) -> object:
+    if not files or source is None:
+        return None
+    return asof.with_known_at(read_many([files[day] for day in sorted(files)]), dataset, source.name)
 
 
 class BuildFeatures(MixinNaiveBulkComplete, PipelineTask):
@@ -67,24 +65,20 @@ class BuildFeatures(MixinNaiveBulkComplete, PipelineTask):
     date = luigi.DateParameter()
     cached_inputs = luigi.BoolParameter(default=False, significant=True)
 
-    def requires(self) -> dict[str, list[luigi.Task]]:
-        if self.cached_inputs:
-            return {}
-        needs: dict[str, list[luigi.Task]] = {}
-        for dataset in FEATURE_DATASETS:
-            days = self.ctx.feature_days(dataset, self.date)
-            if days:
-                needs[dataset] = [FETCH_TASKS[dataset](date=d) for d in days]
-        needs["rt_hourly"] = [HourlyPrices(date=d) for d in self.ctx.price_days(self.date)]
+    def requires(self) -> dict[str, dict[dt.date, luigi.Task]]:
+        producers = {**FETCH_TASKS, RT_HOURLY: HourlyPrices}
+        needs = {name: {d: producers[name](date=d) for d in days}
+                 for name, days in needed_days([self.date], self.settings, self.sources).items()}
+        if self.cached_inputs:  # the fallback: only what is on disk, nothing fetched
+            needs = {name: {d: task for d, task in tasks.items() if task.complete()} for name, tasks in needs.items()}
         return needs
 
     def output(self) -> ParquetTarget:
-        return self.ctx.layout.features(self.ctx.features_tag, self.date, cached_inputs=self.cached_inputs)
+        return self.layout.features(self.date, cached_inputs=self.cached_inputs)
 
     def run(self) -> None:
-        if not self.output().exists():
-            frames = compute_features(self.ctx, [self.date], cached_only=self.cached_inputs)
-            self.output().write_once(frames[self.date])
+        frames = features_by_day(self.settings.features, read_inputs(self.input(), self.sources), [self.date])
+        self.output().write_once(frames[self.date])
 
 
 class FeatureRange(PipelineTask):
@@ -93,28 +87,38 @@ class FeatureRange(PipelineTask):
     start = luigi.DateParameter()
     end = luigi.DateParameter()
 
-    def _days(self) -> list[dt.date]:
-        return ercot_time.days(self.start, self.end)
-
-    def requires(self) -> list[luigi.Task]:
-        # Ranges cover every key day any issue day may read; the range tasks skip uncovered days.
-        needs: list[luigi.Task] = []
+    def requires(self) -> dict[str, luigi.Task]:
+        needs: dict[str, luigi.Task] = {}
         for dataset in FEATURE_DATASETS:
-            bounds = self.ctx.feature_day_bounds(dataset, self.start, self.end)
+            bounds = input_day_bounds(dataset, self.sources.for_dataset(dataset), self.start, self.end,
+                                      self.settings.features)
             if bounds:
-                needs.append(FetchRange(dataset=dataset, start=bounds[0], end=bounds[1]))
-        first, last = self.ctx.feature_day_bounds("rt_prices", self.start, self.end)
-        needs.append(HourlyPricesRange(start=first, end=last))
+                needs[dataset] = FetchRange(dataset=dataset, start=bounds[0], end=bounds[1])
+        first, last = input_day_bounds("rt_prices", self.sources.market, self.start, self.end, self.settings.features)
+        needs[RT_HOURLY] = HourlyPricesRange(start=first, end=last)
         return needs
 
-    def output(self) -> list[ParquetTarget]:
-        return [self.ctx.layout.features(self.ctx.features_tag, d) for d in self._days()]
+    def output(self) -> dict[dt.date, ParquetTarget]:
+        return {d: self.layout.features(d) for d in ercot_time.days(self.start, self.end)}
 
     def run(self) -> None:
-        missing = [d for d, t in zip(self._days(), self.output()) if not t.exists()]
+        missing = [d for d, target in self.output().items() if not target.exists()]
         for first in range(0, len(missing), BULK_CHUNK_DAYS):
             chunk = missing[first : first + BULK_CHUNK_DAYS]
-            for day, frame in compute_features(self.ctx, chunk).items():
-                self.ctx.layout.features(self.ctx.features_tag, day).write_once(frame)
+            files = select(self.input(), needed_days(chunk, self.settings, self.sources))
+            for day, frame in features_by_day(self.settings.features, read_inputs(files, self.sources), chunk).items():
+                self.layout.features(day).write_once(frame)
             log.info("features built for %s..%s", chunk[0], chunk[-1])
             self.set_progress_percentage(round(100 * (first + len(chunk)) / len(missing)))
+
+
+def select(available: Files, needed: Mapping[str, list[dt.date]]) -> dict[str, dict[dt.date, ParquetTarget]]:
+    """The needed files out of the range tasks' outputs (every needed day must be among them)."""
+    out = {}
+    for name, days in needed.items():
+        files = available.get(name, {})
+        absent = [d for d in days if d not in files]
+        if absent:
+            raise LookupError(f"{name}: the range inputs lack key days {absent[:3]} (of {len(absent)})")
+        out[name] = {d: files[d] for d in days}
+    return out

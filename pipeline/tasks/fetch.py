@@ -2,10 +2,11 @@
 
 Each dataset has its own task class (``FetchRtPrices``, ``FetchLoad``, ...) taking one date, for the
 daily schedule and ``RangeDaily``. :class:`FetchRange` fills the same daily files for a whole date
-range in one task: Luigi's scheduler cost grows quadratically with the number of tasks in a run
+range in one task: luigi's scheduler cost grows quadratically with the number of tasks in a run
 (about 26 s for 3,300 trivial tasks on this project's 2-core target machine), so training windows
 and backtests fetch history in bulk through the source's ``fetch_many`` instead of thousands of
-daily tasks. Both write exactly the same files.
+daily tasks. Both write exactly the same files. :class:`HourlyPrices` and
+:class:`HourlyPricesRange` derive the hourly price maxima the labels and price features read.
 """
 
 from __future__ import annotations
@@ -20,37 +21,23 @@ from luigi.task import MixinNaiveBulkComplete
 from pipeline import ercot_time
 from pipeline.labels import hourly_prices
 from pipeline.sources import Source
-from pipeline.tasks.common import Context, PipelineTask, log
-from targets import ParquetTarget
+from pipeline.tasks.base import PipelineTask, attempts, log
+from targets import Layout, ParquetTarget
 
 BULK_CHUNK_DAYS = 31
 
 
-def fetch_targets(ctx: Context, dataset: str, days: list[dt.date]) -> list[tuple[dt.date, ParquetTarget]]:
-    """(day, raw target) for each day of ``dataset`` the configured source covers."""
-    source = _require_source(ctx, dataset)
-    return [(day, ctx.layout.raw(source.storage_key, dataset, day)) for day in days if source.covers(dataset, day)]
-
-
-def _require_source(ctx: Context, dataset: str) -> Source:
-    source = ctx.source_for(dataset)
-    if source is None:
-        raise ValueError(f"no configured source provides dataset {dataset!r}")
-    return source
-
-
-def write_fetched(ctx: Context, dataset: str, days: list[dt.date],
+def write_fetched(layout: Layout, source: Source, dataset: str, days: list[dt.date],
                   progress: Callable[[int], None] | None = None) -> None:
     """Fetch the given key days of ``dataset`` (in chunks, so finished days persist) and write them.
 
     ``progress`` receives the percentage done after each chunk (a task's progress in the luigid UI).
     """
-    source = _require_source(ctx, dataset)
-    days = [d for d in days if not ctx.layout.raw(source.storage_key, dataset, d).exists()]
+    days = [d for d in days if not layout.raw(dataset, d).exists()]
     for start in range(0, len(days), BULK_CHUNK_DAYS):
         chunk = days[start : start + BULK_CHUNK_DAYS]
         for day, frame in source.fetch_many(dataset, chunk).items():
-            ctx.layout.raw(source.storage_key, dataset, day).write_once(frame)
+            layout.raw(dataset, day).write_once(frame)
         log.info("fetched %s %s..%s from %s", dataset, chunk[0], chunk[-1], source.name)
         if progress is not None:
             progress(round(100 * (start + len(chunk)) / len(days)))
@@ -64,16 +51,16 @@ class FetchDataset(MixinNaiveBulkComplete, PipelineTask):
 
     @property
     def retry_count(self) -> int:  # type: ignore[override]
-        # luigi disables a task after retry_count failures: a first attempt plus max_retries retries.
-        return self.ctx.config.error_recovery.data_fetching.max_retries + 1
+        return attempts(self.settings.config.error_recovery.data_fetching)
 
     def output(self) -> ParquetTarget:
-        source = _require_source(self.ctx, self.dataset)
-        return self.ctx.layout.raw(source.storage_key, self.dataset, self.date)
+        self.sources.require(self.dataset)
+        return self.layout.raw(self.dataset, self.date)
 
     def run(self) -> None:
-        self.set_status_message(f"fetching {self.dataset} for {self.date} from {_require_source(self.ctx, self.dataset).name}")
-        write_fetched(self.ctx, self.dataset, [self.date])
+        source = self.sources.require(self.dataset)
+        self.set_status_message(f"fetching {self.dataset} for {self.date} from {source.name}")
+        write_fetched(self.layout, source, self.dataset, [self.date])
 
 
 class FetchRtPrices(FetchDataset):
@@ -138,24 +125,15 @@ class FetchRange(PipelineTask):
     start = luigi.DateParameter()
     end = luigi.DateParameter()
 
-    def output(self) -> list[ParquetTarget]:
-        return [t for _, t in fetch_targets(self.ctx, self.dataset, ercot_time.days(self.start, self.end))]
+    def output(self) -> dict[dt.date, ParquetTarget]:
+        source = self.sources.require(self.dataset)
+        return {d: self.layout.raw(self.dataset, d) for d in ercot_time.days(self.start, self.end)
+                if source.covers(self.dataset, d)}
 
     def run(self) -> None:
         self.set_status_message(f"fetching {self.dataset} {self.start}..{self.end}")
-        write_fetched(self.ctx, self.dataset, [d for d, _ in fetch_targets(
-            self.ctx, self.dataset, ercot_time.days(self.start, self.end))], self.set_progress_percentage)
-
-
-# --- hourly real-time prices (labels and price features read these) ------------------------------
-
-
-def write_hourly(ctx: Context, days: list[dt.date]) -> None:
-    for day in days:
-        target = ctx.layout.rt_hourly(ctx.market.storage_key, day)
-        if not target.exists():
-            raw = ctx.layout.raw(ctx.market.storage_key, "rt_prices", day).read()
-            target.write_once(hourly_prices(raw))
+        write_fetched(self.layout, self.sources.require(self.dataset), self.dataset, list(self.output()),
+                      self.set_progress_percentage)
 
 
 class HourlyPrices(MixinNaiveBulkComplete, PipelineTask):
@@ -167,10 +145,10 @@ class HourlyPrices(MixinNaiveBulkComplete, PipelineTask):
         return FetchRtPrices(date=self.date)
 
     def output(self) -> ParquetTarget:
-        return self.ctx.layout.rt_hourly(self.ctx.market.storage_key, self.date)
+        return self.layout.rt_hourly(self.date)
 
     def run(self) -> None:
-        write_hourly(self.ctx, [self.date])
+        self.output().write_once(hourly_prices(self.input().read()))
 
 
 class HourlyPricesRange(PipelineTask):
@@ -179,14 +157,14 @@ class HourlyPricesRange(PipelineTask):
     start = luigi.DateParameter()
     end = luigi.DateParameter()
 
-    def _days(self) -> list[dt.date]:
-        return [d for d in ercot_time.days(self.start, self.end) if self.ctx.market.covers("rt_prices", d)]
-
     def requires(self) -> FetchRange:
         return FetchRange(dataset="rt_prices", start=self.start, end=self.end)
 
-    def output(self) -> list[ParquetTarget]:
-        return [self.ctx.layout.rt_hourly(self.ctx.market.storage_key, d) for d in self._days()]
+    def output(self) -> dict[dt.date, ParquetTarget]:
+        return {d: self.layout.rt_hourly(d) for d in self.input()}
 
     def run(self) -> None:
-        write_hourly(self.ctx, self._days())
+        outputs = self.output()
+        for day, raw in self.input().items():
+            if not outputs[day].exists():
+                outputs[day].write_once(hourly_prices(raw.read()))

@@ -9,25 +9,22 @@ import luigi
 from luigi.task import MixinNaiveBulkComplete
 
 from pipeline import registry
-from pipeline.clock import TodayInCptParameter
 from pipeline.forecast import STATUS_CACHED_INPUTS, STATUS_OK, forecast_frame
-from pipeline.model import SpikeModel
-from pipeline.tasks.common import PipelineTask, log
+from pipeline.tasks.base import PipelineTask, TodayInCptParameter, attempts, log
 from pipeline.tasks.features import BuildFeatures
-from pipeline.tasks.train import GateModel, serving_model
+from pipeline.tasks.train import GateModel
 from targets import ParquetTarget
 
 
 class DailyInference(MixinNaiveBulkComplete, PipelineTask):
     """The 72-hour spike-probability forecast issued on ``date`` (default: today in CPT).
 
-    The serving model is the newest accepted candidate trained on a cadence date <= ``date``
-    (at most ``model.max_age_days`` old); the walk back asks for each older gate record only when
-    the newer candidate was rejected. With ``cached_inputs`` (the fetch fallback) the features are
-    built from the input files already on disk, only models already gated on disk are considered,
-    and every row says ``fallback_cached_inputs``. A candidate whose training failed (a failure
-    record beside it, see :mod:`pipeline.tasks.train`) is not trained again here: the current
-    model is retained (``error_recovery.model_retraining.fallback``).
+    The serving model follows the rule of :mod:`pipeline.registry`: the walk back asks for each
+    older gate record only when the newer candidate was rejected. With ``cached_inputs`` (the fetch
+    fallback) the features are built from the input files already on disk, only models already
+    gated on disk are considered, and every row says ``fallback_cached_inputs``. A candidate whose
+    training failed (a failure record beside it) is not trained again here: the current model is
+    retained (``error_recovery.model_retraining.fallback``).
     """
 
     date = TodayInCptParameter(description="issue day D (default: today in CPT); forecasts D+1..D+3")
@@ -37,13 +34,11 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
 
     @property
     def retry_count(self) -> int:  # type: ignore[override]
-        # luigi disables a task after retry_count failures: a first attempt plus max_retries retries.
-        return self.ctx.config.error_recovery.inference.max_retries + 1
+        return attempts(self.settings.config.error_recovery.inference)
 
     def requires(self) -> dict[str, luigi.Task]:
-        m = self.ctx.config.model
         needs: dict[str, luigi.Task] = {"features": BuildFeatures(date=self.date, cached_inputs=self.cached_inputs)}
-        newest = registry.cadence_date(self.date, m.cadence_anchor, m.retrain_every_days)
+        newest = self.settings.cadence.newest(self.date)
         if self._may_gate(newest):
             needs["gate"] = GateModel(date=newest)
         return needs
@@ -52,34 +47,40 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
         """Whether this run may train and gate the candidate of ``train_date`` (else: gate records on disk only)."""
         if self.cached_inputs:
             return False
-        retain = self.ctx.config.error_recovery.model_retraining.fallback == "retain_current_model"
-        return not (retain and self.ctx.layout.model_failure(train_date, self.ctx.model_tag).exists())
+        retain = self.settings.config.error_recovery.model_retraining.fallback == "retain_current_model"
+        return not (retain and self.layout.model_failure(train_date).exists())
 
     def output(self) -> ParquetTarget:
-        return self.ctx.layout.forecast(self.date)
+        return self.layout.forecast(self.date)
 
     def run(self):  # noqa: ANN201 - a generator of dynamic dependencies
-        ctx = self.ctx
-        m = ctx.config.model
-        decisions: dict[dt.date, dict[str, Any]] = {}
-        for train_date in registry.cadence_dates_back(self.date, m.cadence_anchor, m.retrain_every_days, m.max_age_days):
-            record = ctx.layout.model_decision(train_date, ctx.model_tag)
-            if not record.exists():
-                if not self._may_gate(train_date):
-                    log.warning("no gate record for the candidate of %s (%s): looking at older models", train_date,
-                                "cached-inputs fallback" if self.cached_inputs else "its training failed")
-                    continue
-                record = yield GateModel(date=train_date)
-            decisions[train_date] = record.read()
-            if decisions[train_date]["status"] == "accepted":
-                break
-        artifact, model_id = serving_model(ctx, decisions, self.date)
+        cadence, decisions, skipped = self.settings.cadence, {}, set()
+        while (needed := registry.next_record_needed(self.date, decisions, skipped, cadence)) is not None:
+            record = self.layout.model_decision(needed)
+            if not record.exists() and not self._may_gate(needed):
+                log.warning("no gate record for the candidate of %s (%s): looking at older models", needed,
+                            "cached-inputs fallback" if self.cached_inputs else "its training failed")
+                skipped.add(needed)
+                continue
+            decisions[needed] = (record if record.exists() else (yield GateModel(date=needed))).read()
+        serving = served(self.date, decisions, cadence)
         features = self.input()["features"].read()
-        spike_model: SpikeModel = artifact.load()
+        model = self.layout.model(serving.train_date).load()
         status = STATUS_CACHED_INPUTS if self.cached_inputs else STATUS_OK
-        frame = forecast_frame(features, spike_model.predict(features), spike_model.thresholds, self.date,
-                               ctx.issue_time(self.date), model_id, status)
-        target = self.output()
-        target.write_csv_twin(frame)
-        target.write(frame)
-        log.info("forecast for %s written (%d rows, model %s, status %s)", self.date, len(frame), model_id, status)
+        frame = forecast_frame(features, model.predict(features), model.thresholds, self.date,
+                               self.settings.issue_time(self.date), serving.model_id, status)
+        self.output().write_csv_twin(frame)
+        self.output().write(frame)
+        log.info("forecast for %s written (%d rows, model %s, status %s)", self.date, len(frame), serving.model_id,
+                 status)
+
+
+def served(day: dt.date, decisions: dict[dt.date, dict[str, Any]], cadence: registry.Cadence) -> registry.Serving:
+    """The model serving ``day`` (:func:`pipeline.registry.serving`), or an error saying why none can."""
+    serving = registry.serving(day, decisions, cadence)
+    if serving is None:
+        raise LookupError(f"no accepted or rejected model trained within {cadence.max_age_days} days before {day}")
+    if serving.status != "accepted":
+        log.warning("every candidate within %d days before %s was rejected: serving the newest, trained on %s",
+                    cadence.max_age_days, day, serving.train_date)
+    return serving

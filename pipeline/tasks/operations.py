@@ -1,8 +1,8 @@
 """Entry points of the scheduled jobs: one date parameter each, so ``RangeDaily`` can drive them.
 
 * ``FetchDaily(date)`` -- the 00:00 data job: every dataset file that became public in the 24
-  hours before 00:00 CPT on ``date`` (:func:`pipeline.publication.published_between`), so the
-  inputs of the morning forecast are on disk before it runs.
+  hours before 00:00 CPT on ``date`` (:func:`pipeline.inputs.due_fetches`), so the inputs of the
+  morning forecast are on disk before it runs.
 * ``RetrainModel(date)`` -- the retraining job: the gated candidate of ``date`` on cadence dates
   (``model.retrain_every_days`` from ``model.cadence_anchor``), trivially complete on every other
   date. Cron's ``*/2`` fires on both the 31st and the 1st; whatever the trigger, the cadence holds.
@@ -18,27 +18,13 @@ import datetime as dt
 import luigi
 from luigi.task import MixinNaiveBulkComplete
 
-from pipeline import ercot_time, publication, registry
+from pipeline.catalogue import HORIZON_DAYS
 from pipeline.forecast import republished
-from pipeline.tasks.common import Context, PipelineTask, log
+from pipeline.inputs import due_fetches
+from pipeline.tasks.base import PipelineTask, log
 from pipeline.tasks.fetch import FETCH_TASKS, FetchDataset
 from pipeline.tasks.train import GateModel
-from pipeline.training import HORIZON_DAYS
 from targets import ParquetTarget
-
-
-def due_fetches(ctx: Context, day: dt.date) -> list[FetchDataset]:
-    """Fetch tasks of every file published in the 24 hours before 00:00 CPT on ``day``."""
-    after, until = ercot_time.day_start(day - dt.timedelta(days=1)), ercot_time.day_start(day)
-    tasks: list[FetchDataset] = []
-    for dataset, task_cls in FETCH_TASKS.items():
-        source = ctx.source_for(dataset)
-        if source is None:
-            continue
-        for key_day in publication.published_between(dataset, source.name, after, until):
-            if source.covers(dataset, key_day):
-                tasks.append(task_cls(date=key_day))
-    return tasks
 
 
 class FetchDaily(MixinNaiveBulkComplete, luigi.WrapperTask, PipelineTask):
@@ -47,7 +33,7 @@ class FetchDaily(MixinNaiveBulkComplete, luigi.WrapperTask, PipelineTask):
     date = luigi.DateParameter()
 
     def requires(self) -> list[FetchDataset]:
-        return due_fetches(self.ctx, self.date)
+        return [FETCH_TASKS[dataset](date=day) for dataset, day in due_fetches(self.sources, list(FETCH_TASKS), self.date)]
 
 
 class RetrainModel(MixinNaiveBulkComplete, PipelineTask):
@@ -55,33 +41,16 @@ class RetrainModel(MixinNaiveBulkComplete, PipelineTask):
 
     date = luigi.DateParameter()
 
-    def _gate(self) -> GateModel | None:
-        m = self.ctx.config.model
-        if registry.is_cadence_date(self.date, m.cadence_anchor, m.retrain_every_days):
-            return GateModel(date=self.date)
-        return None
-
     def requires(self) -> list[GateModel]:
-        gate = self._gate()
-        return [gate] if gate is not None else []
+        return [GateModel(date=self.date)] if self.settings.cadence.contains(self.date) else []
 
     def complete(self) -> bool:
-        gate = self._gate()
-        return gate is None or gate.complete()
+        return all(task.complete() for task in self.requires())
 
     def run(self) -> None:
         decision = self.input()[0].read()
         log.info("retraining for %s: model %s %s (%s)", self.date, decision["model_id"], decision["status"],
                  decision["reason"])
-
-
-def previous_forecast_day(ctx: Context, day: dt.date) -> dt.date:
-    """The newest issue day before ``day`` whose forecast exists and still covers part of ``day``'s horizon."""
-    for back in range(1, HORIZON_DAYS):
-        candidate = day - dt.timedelta(days=back)
-        if ctx.layout.forecast(candidate).exists():
-            return candidate
-    raise FileNotFoundError(f"no forecast issued in the {HORIZON_DAYS - 1} days before {day} to re-publish")
 
 
 class PublishPreviousForecast(PipelineTask):
@@ -90,15 +59,21 @@ class PublishPreviousForecast(PipelineTask):
     date = luigi.DateParameter()
 
     def output(self) -> ParquetTarget:
-        return self.ctx.layout.forecast(self.date)
+        return self.layout.forecast(self.date)
 
     def run(self) -> None:
-        ctx = self.ctx
-        source_day = previous_forecast_day(ctx, self.date)
+        source_day = self._previous_day()
         self.set_status_message(f"re-publishing the forecast issued on {source_day}")
-        frame = republished(ctx.layout.forecast(source_day).read(), self.date, ctx.issue_time(self.date))
-        target = self.output()
-        target.write_csv_twin(frame)
-        target.write(frame)
+        frame = republished(self.layout.forecast(source_day).read(), self.date, self.settings.issue_time(self.date))
+        self.output().write_csv_twin(frame)
+        self.output().write(frame)
         log.warning("forecast for %s published as fallback_previous: the forecast issued on %s re-labelled "
                     "(model %s)", self.date, source_day, frame["model_id"].iloc[0])
+
+    def _previous_day(self) -> dt.date:
+        """The newest issue day before ``date`` whose forecast exists and still covers part of its horizon."""
+        for back in range(1, HORIZON_DAYS):
+            candidate = self.date - dt.timedelta(days=back)
+            if self.layout.forecast(candidate).exists():
+                return candidate
+        raise FileNotFoundError(f"no forecast issued in the {HORIZON_DAYS - 1} days before {self.date} to re-publish")

@@ -9,16 +9,16 @@ alert hook when the model's skill falls below ``backtest.skill_floor``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import luigi
 
-from pipeline import clock, drift, reporting
-from pipeline.clock import TodayInCptParameter
+from pipeline import clock, drift
 from pipeline.drift import SkillAlert, SkillAlertHook
+from pipeline.ops import alerts
 from pipeline.progress import Progress
+from pipeline.render import backtest_page
+from pipeline.render.figures import FIGURE_NAMES
 from pipeline.tasks.backtest import Backtest
-from pipeline.tasks.common import PipelineTask, log
+from pipeline.tasks.base import PipelineTask, TodayInCptParameter, log
 
 
 class WeeklyBacktest(PipelineTask):
@@ -29,37 +29,29 @@ class WeeklyBacktest(PipelineTask):
     # When an alert is raised: the command-line layer's clock (tests replace it, as for the jobs).
     alert_clock: clock.Clock = staticmethod(clock.utc_now)
 
-    def _windows(self) -> tuple[drift.Window, drift.Window]:
-        return drift.weekly_windows(self.date, self.ctx.config.backtest.weekly_weeks)
-
     def requires(self) -> dict[str, Backtest]:
-        current, previous = self._windows()
+        current, previous = drift.weekly_windows(self.date, self.settings.config.backtest.weekly_weeks)
         return {"current": Backtest(start=current.start, end=current.end),
                 "previous": Backtest(start=previous.start, end=previous.end)}
 
     def output(self) -> dict[str, luigi.Target]:
-        layout = self.ctx.layout
-        return {"comparison": layout.weekly_comparison(self.date), "report": layout.weekly_report(self.date)}
+        return {"comparison": self.layout.weekly_comparison(self.date), "report": self.layout.weekly_report(self.date)}
 
     def alert_hook(self) -> SkillAlertHook:
         """Who is told when skill falls below the floor: the configured alert channels.
 
         The alert goes to the log, ``ops/alerts.jsonl`` and, when configured, email and webhook
         (``alerts`` in the configuration), once per weekly date and threshold. A method rather than
-        a parameter so the hook can use the configuration (``self.ctx``) and tests can replace it.
+        a parameter so the hook can use the configuration and tests can replace it.
         """
-        # Imported here: ``python -m pipeline.alerts`` must not find the module already imported
-        # by the package (importing ``pipeline`` imports every task module).
-        from pipeline import alerts
-
-        ctx, now = self.ctx, self.alert_clock
+        config, history, now = self.settings.config, self.layout.alert_log(), self.alert_clock
 
         def send(skill: SkillAlert) -> None:
             alerts.send(alerts.Alert(
                 kind="skill_below_floor", severity="warning",
                 title=f"forecast skill at ${skill.threshold}/MWh below the floor", detail=skill.message(),
                 at=now(), job="weekly_backtesting", key=f"skill_below_floor:{skill.date}:{skill.threshold}",
-            ), ctx.config.alerts, ctx.layout.alert_log())
+            ), config.alerts, history)
 
         return send
 
@@ -67,20 +59,16 @@ class WeeklyBacktest(PipelineTask):
         inputs = self.input()
         current = inputs["current"]["metrics"].read()
         comparison = drift.compare(self.date, current, inputs["previous"]["metrics"].read(),
-                                   self.ctx.config.backtest.skill_floor)
+                                   self.settings.config.backtest.skill_floor)
         alert = drift.skill_alert(comparison)
         if alert is not None:
             # Before writing: a failure to alert fails the task, so the retry alerts again (never silently lost).
             self.alert_hook()(alert)
-        self.output()["comparison"].write(comparison)
-        self.output()["report"].write(self._render(current, comparison))
-        log.info("weekly backtest %s: %s", self.date, reporting.drift_sentence(comparison))
-
-    def _render(self, metrics: dict[str, Any], comparison: dict[str, Any]) -> str:
-        """This window's report with the comparison section on top."""
-        progress = Progress("weekly report", len(reporting.FIGURE_NAMES), percentage=self.set_progress_percentage,
+        progress = Progress("weekly report", len(FIGURE_NAMES), percentage=self.set_progress_percentage,
                             message=self.set_status_message)
-        rendered = reporting.render_backtest(self.input()["current"]["predictions"].read(), metrics, comparison,
-                                             on_step=progress.advance)
+        rendered = backtest_page.render(inputs["current"]["predictions"].read(), current, comparison,
+                                        on_step=progress.advance)
         progress.close()
-        return rendered.html
+        self.output()["comparison"].write(comparison)
+        self.output()["report"].write(rendered.html)
+        log.info("weekly backtest %s: %s", self.date, backtest_page.drift_sentence(comparison))

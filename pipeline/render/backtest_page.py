@@ -24,7 +24,7 @@ import pandas as pd
 
 from pipeline import ercot_time
 from pipeline.evaluation import MIN_RELIABLE_POSITIVES
-from pipeline.report_figures import FIGURE_MAKERS, FIGURE_NAMES, FORECAST_NAMES, LABELS, Figure, dollars, thresholds
+from pipeline.render.figures import FIGURE_MAKERS, FIGURE_NAMES, FORECAST_NAMES, LABELS, Figure, dollars, thresholds
 
 __all__ = ["FIGURE_NAMES", "RenderedReport", "drift_sentence", "headline_text", "render_backtest",
            "summary_sentences"]
@@ -55,7 +55,7 @@ class RenderedReport:
     figures: dict[str, bytes]
 
 
-def render_backtest(predictions: pd.DataFrame, metrics: Mapping[str, Any],
+def render(predictions: pd.DataFrame, metrics: Mapping[str, Any],
                     comparison: Mapping[str, Any] | None = None,
                     on_step: Callable[[str], object] | None = None) -> RenderedReport:
     """Render a backtest (its predictions and metrics, optionally the weekly comparison) for people.

@@ -1,4 +1,4 @@
-"""Training windows by date and the assembly of labelled training sets (no luigi here).
+"""Training windows by date: which issue days a model trained on date t fits and validates on.
 
 A model trained on date t may use only what was known at t's issue time. The newest issue day whose
 72 target hours are all realised and published by then is L; the validation window is the
@@ -12,13 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
-
 from pipeline import ercot_time, publication
-from pipeline.labels import spike_outcomes
-from pipeline.model import TrainingSet, join_outcomes
-
-HORIZON_DAYS = 3
+from pipeline.catalogue import HORIZON_DAYS
 
 
 @dataclass(frozen=True)
@@ -30,13 +25,14 @@ class TrainingWindow:
     validation_last: dt.date
 
     @property
-    def first_issue_day(self) -> dt.date:
-        return self.fit_first
-
-    @property
     def label_days(self) -> tuple[dt.date, dt.date]:
         """Operating days whose realised prices label the window's target hours."""
         return self.fit_first + dt.timedelta(days=1), self.validation_last + dt.timedelta(days=HORIZON_DAYS)
+
+    @property
+    def validation_label_days(self) -> tuple[dt.date, dt.date]:
+        """Operating days whose realised prices label the validation window's target hours."""
+        return self.validation_first + dt.timedelta(days=1), self.validation_last + dt.timedelta(days=HORIZON_DAYS)
 
     def as_dict(self) -> dict[str, str]:
         return {name: getattr(self, name).isoformat() for name in
@@ -61,14 +57,3 @@ def training_window(
     fit_last = validation_first - dt.timedelta(days=HORIZON_DAYS + 1)
     fit_first = fit_last - dt.timedelta(days=history_days - 1)
     return TrainingWindow(train_date, fit_first, fit_last, validation_first, last)
-
-
-def labelled_set(features: pd.DataFrame, rt_hourly: pd.DataFrame, thresholds: tuple[float, ...]) -> TrainingSet:
-    """Feature rows (with ``issue_day``) joined to their realised spike outcomes."""
-    return join_outcomes(features, spike_outcomes(rt_hourly, thresholds), thresholds)
-
-
-def select_days(data: TrainingSet, first: dt.date, last: dt.date) -> TrainingSet:
-    days = data.features["issue_day"]
-    keep = ((days >= first) & (days <= last)).to_numpy()
-    return TrainingSet(data.features.loc[keep].reset_index(drop=True), data.outcomes[keep], data.thresholds)

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import backtest, drift, ercot_time, report, reporting
-from pipeline.report_figures import FIGURE_NAMES
+from pipeline import backtest, drift, ercot_time, report
+from pipeline.render import backtest_page
+from pipeline.render.figures import FIGURE_NAMES
 from targets import Layout
 from targets.schemas import PREDICTIONS
 
@@ -74,8 +75,8 @@ def pair() -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def rendered(pair) -> reporting.RenderedReport:
-    return reporting.render_backtest(*pair)
+def rendered(pair) -> backtest_page.RenderedReport:
+    return backtest_page.render(*pair)
 
 
 def _attributes(page: str, name: str) -> list[str]:
@@ -110,7 +111,7 @@ def test_simulated_data_is_labelled_and_real_data_is_not(pair, rendered) -> None
     assert "SIMULATED DATA" in rendered.html.split("<body>", 1)[1][:2000], "label near the top"
     assert "(SIMULATED DATA)</title>" in rendered.html
     predictions, _ = pair
-    real = reporting.render_backtest(predictions, hand_made_metrics(predictions, simulated=False))
+    real = backtest_page.render(predictions, hand_made_metrics(predictions, simulated=False))
     assert "SIMULATED" not in real.html
     # The PNG files travel without the page: they carry the label themselves.
     assert all(real.figures[name] != rendered.figures[name] for name in FIGURE_NAMES)
@@ -134,7 +135,7 @@ def test_the_headline_table_flags_how_far_each_threshold_can_be_trusted(pair, re
     table = rendered.html.split('<table class="headline">', 1)[1].split("</table>", 1)[0]
     assert table.count('<tr class="group">') == 3
     assert table.count('<tr class="model">') == 3
-    for label in reporting.LABELS.values():
+    for label in backtest_page.LABELS.values():
         assert table.count(f"<td>{label}</td>") == 3
     assert "reliable" in table and "indicative only: fewer than 30 spikes" in table
     assert "no spike: these scores say nothing about skill" in table
@@ -159,7 +160,7 @@ def test_configuration_and_model_ids_are_shown(pair, rendered) -> None:
 def test_the_weekly_comparison_is_shown_and_alerts_below_the_floor(pair) -> None:
     predictions, metrics = pair
     comparison = drift.compare(dt.date(2024, 7, 14), metrics, metrics, skill_floor=1.0)
-    page = reporting.render_backtest(predictions, metrics, comparison).html
+    page = backtest_page.render(predictions, metrics, comparison).html
     assert page.index('<section id="drift">') < page.index('<section id="headline">')
     assert '<p class="alert">ALERT: Brier skill at $50' in page
     assert "Weekly backtest 2024-07-14" in page
@@ -167,9 +168,9 @@ def test_the_weekly_comparison_is_shown_and_alerts_below_the_floor(pair) -> None
 
 def test_headline_text_lists_every_forecast_per_threshold(pair) -> None:
     _, metrics = pair
-    text = reporting.headline_text(metrics)
+    text = backtest_page.headline_text(metrics)
     assert text.count("> $") == 3
-    for label in reporting.LABELS.values():
+    for label in backtest_page.LABELS.values():
         assert text.count(label) == 3
     assert f"{metrics['by_threshold']['50']['model']['roc_auc']:.4f}" in text
 
@@ -177,11 +178,11 @@ def test_headline_text_lists_every_forecast_per_threshold(pair) -> None:
 def test_an_empty_backtest_is_refused(pair) -> None:
     predictions, metrics = pair
     with pytest.raises(ValueError, match="no scored forecast rows"):
-        reporting.render_backtest(predictions.iloc[:0], metrics)
+        backtest_page.render(predictions.iloc[:0], metrics)
 
 
 def test_the_figures_are_the_same_for_the_same_backtest(pair, rendered) -> None:
-    again = reporting.render_backtest(*pair)
+    again = backtest_page.render(*pair)
     assert again.figures == rendered.figures
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from pipeline import ercot_time
-from pipeline.tasks.common import read_days
 from targets import ParquetTarget
 from targets.schemas import RT_HOURLY
+from targets.windows import RollingReader
 
 FIRST = dt.date(2024, 3, 1)
 DAYS = ercot_time.days(FIRST, FIRST + dt.timedelta(days=19))  # crosses the spring-forward day 2024-03-10
@@ -30,32 +29,56 @@ def write_days(folder: Path) -> dict[dt.date, ParquetTarget]:
     return targets
 
 
+class Recorded(dict):
+    """Files by day that record which days were opened (``items()`` lists paths without opening)."""
+
+    def __init__(self, files: dict[dt.date, ParquetTarget], reads: list[dt.date]) -> None:
+        super().__init__(files)
+        self.reads = reads
+
+    def __getitem__(self, day: dt.date) -> ParquetTarget:
+        self.reads.append(day)
+        return super().__getitem__(day)
+
+
+def day_of(frame: pd.DataFrame) -> np.ndarray:
+    return ercot_time.operating_day_of(frame["interval_start"])
+
+
 def test_overlapping_and_nested_windows_read_like_fresh_reads(tmp_path: Path) -> None:
     targets = write_days(tmp_path)
     reads: list[dt.date] = []
 
-    def target_for(day: dt.date) -> ParquetTarget:
-        reads.append(day)
-        return targets[day]
-
-    def day_of(frame: pd.DataFrame) -> np.ndarray:
-        return ercot_time.operating_day_of(frame["interval_start"])
+    def window_of(days: list[dt.date]) -> Recorded:
+        return Recorded({d: targets[d] for d in days}, reads)
 
     def fresh(days: list[dt.date]) -> pd.DataFrame:
-        return read_days(SimpleNamespace(windows={}), "rt", days, lambda d: targets[d], day_of)
+        return RollingReader().read("rt", {d: targets[d] for d in days}, day_of)
 
-    ctx = SimpleNamespace(windows={})
+    reader = RollingReader()
     windows = [DAYS[0:10], DAYS[6:8], DAYS[2:12], DAYS[4:14], DAYS[5:13], DAYS[1:6], DAYS[10:20]]
     for window in windows:
         reads.clear()
-        got = read_days(ctx, "rt", window, target_for, day_of)
+        got = reader.read("rt", window_of(window), day_of)
         pd.testing.assert_frame_equal(got, fresh(window))
         assert got["_day"].is_monotonic_increasing
     # The nested window DAYS[6:8] read nothing and kept the cache: DAYS[2:12] then read its 2 new files only.
     reads.clear()
-    ctx = SimpleNamespace(windows={})
-    read_days(ctx, "rt", DAYS[0:10], target_for, day_of)
-    read_days(ctx, "rt", DAYS[6:8], target_for, day_of)
+    reader = RollingReader()
+    reader.read("rt", window_of(DAYS[0:10]), day_of)
+    reader.read("rt", window_of(DAYS[6:8]), day_of)
     assert reads == DAYS[0:10]
-    read_days(ctx, "rt", DAYS[2:12], target_for, day_of)
+    reader.read("rt", window_of(DAYS[2:12]), day_of)
     assert reads[10:] == DAYS[10:12]
+
+
+def test_the_same_days_from_other_files_are_read_afresh(tmp_path: Path) -> None:
+    """Another configuration's files for the same days (another folder) never come from the cache."""
+    first = write_days(tmp_path / "a")
+    second = {day: ParquetTarget(tmp_path / "b" / f"{day}.parquet", RT_HOURLY) for day in DAYS}
+    for day, target in second.items():
+        target.write(first[day].read().assign(price_max=-1.0))
+    reader = RollingReader()
+    reader.read("rt", first, day_of)
+    again = reader.read("rt", second, day_of)
+    assert (again["price_max"] == -1.0).all()

@@ -30,252 +30,61 @@ Baselines fitted on the same window travel with the model: month x hour climatol
 
 from __future__ import annotations
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from pipeline import evaluation
-from pipeline.features import threshold_label
-
-EPS = 1e-6
-BASELINES = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic")
+from pipeline.config import ModelConfig
+from pipeline.labels import threshold_label
+from pipeline.model.baselines import Climatology, LogisticBaseline, Persistence
+from pipeline.model.calibration import fit_platt, logit, monotone, sigmoid
+from pipeline.model.dataset import TrainingSet
 
 
 @dataclass(frozen=True)
 class ModelSettings:
-    max_iter: int = 100
-    learning_rate: float = 0.1
-    max_leaf_nodes: int = 7
-    min_samples_leaf: int = 200
-    l2_regularization: float = 1.0
-    seed: int = 7
+    """The spike model's settings: the ``model`` section of the configuration, plus fixed internals.
+
+    Built with :meth:`from_config`, so every default lives in the configuration alone.
+    """
+
+    max_iter: int
+    learning_rate: float
+    max_leaf_nodes: int
+    min_samples_leaf: int
+    l2_regularization: float
+    seed: int
     # Features computed but not offered to the booster (by default the season: month, day of year).
-    excluded_features: tuple[str, ...] = ()
+    excluded_features: tuple[str, ...]
     # Weight of the logistic component when blended with the booster in logit space (0 = trees only).
-    logistic_weight: float = 0.5
+    logistic_weight: float
     # Offer both components the month x hour climatology of the fit window (its logit) as an input.
-    climatology_input: bool = False
+    climatology_input: bool
     # OpenMP threads of the boosters (None: one per core). Several luigi workers training at once
     # should share the cores (e.g. 1 each): oversubscribed OpenMP threads slow fits many times over.
-    threads: int | None = None
+    threads: int | None
+    # Internals, not configuration: the share of calm hours each booster fits on, the fewest spikes
+    # a booster is fitted with, and the strength of the prior pulling Platt's (slope, intercept)
+    # toward (1, 0), in log-loss units.
     negative_keep: float = 0.2
     min_positives: int = 25
-    # Strength of the prior pulling Platt's (slope, intercept) toward (1, 0), in log-loss units.
     calibration_prior: float = 20.0
 
-
-@dataclass(frozen=True)
-class TrainingSet:
-    """Feature rows and their outcomes: ``outcomes[i, k]`` = spike above ``thresholds[k]`` (0/1)."""
-
-    features: pd.DataFrame
-    outcomes: np.ndarray
-    thresholds: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        if len(self.features) != len(self.outcomes):
-            raise ValueError("features and outcomes differ in length")
-        if np.isnan(self.outcomes).any():
-            raise ValueError("training outcomes must be complete (drop unlabelled hours first)")
-
-
-def join_outcomes(features: pd.DataFrame, outcomes: pd.DataFrame, thresholds: Sequence[float]) -> TrainingSet:
-    """Attach outcomes (long: node, interval_start, threshold, outcome) to feature rows; drop unlabelled rows."""
-    wide = outcomes.pivot_table(index=["node", "interval_start"], columns="threshold", values="outcome",
-                                aggfunc="max")
-    wide = wide.reindex(columns=[float(t) for t in thresholds])
-    keys = pd.MultiIndex.from_frame(features[["node", "interval_start"]])
-    matrix = wide.reindex(keys).to_numpy(dtype=float)
-    labelled = ~np.isnan(matrix).any(axis=1)
-    return TrainingSet(features.loc[labelled].reset_index(drop=True), matrix[labelled], tuple(thresholds))
-
-
-# --- baselines ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Climatology:
-    """P(spike) by node, CPT month and hour, shrunk toward the node's hour-of-day rate."""
-
-    thresholds: tuple[float, ...]
-    strength: float = 10.0
-    table_: dict[tuple[str, int, int], np.ndarray] = field(default_factory=dict)
-    by_hour_: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
-    overall_: np.ndarray | None = None
-
-    def fit(self, data: TrainingSet) -> Climatology:
-        # One row per (node, target hour): the 3 horizons repeat the same outcome.
-        frame, y = _unique_targets(data)
-        self.overall_ = (y.sum(axis=0) + 0.5) / (len(y) + 1.0)
-        hour_groups = frame.groupby(["node", "hour"]).indices
-        for key, idx in hour_groups.items():
-            self.by_hour_[key] = (y[idx].sum(axis=0) + self.strength * self.overall_) / (len(idx) + self.strength)
-        for (node, month, hour), idx in frame.groupby(["node", "month", "hour"]).indices.items():
-            prior = self.by_hour_[(node, hour)]
-            self.table_[(node, month, hour)] = (y[idx].sum(axis=0) + self.strength * prior) / (len(idx) + self.strength)
-        return self
-
-    def predict_left_out(self, data: TrainingSet) -> np.ndarray:
-        """Predictions on the rows it was fitted on, each with its own target hour left out.
-
-        As a model input, the in-sample rate would carry a row's own outcome; leaving it out makes
-        the training rows look like the rows seen in service.
-        """
-        frame, y = _unique_targets(data)
-        cell = frame.groupby(["node", "month", "hour"]).ngroup().to_numpy()
-        sums = np.zeros((cell.max() + 1, y.shape[1]))
-        np.add.at(sums, cell, y)
-        counts = np.bincount(cell)[:, None].astype(float)
-        prior = np.stack([self.by_hour_[key] for key in zip(frame["node"], frame["hour"])])
-        left_out = (sums[cell] - y + self.strength * prior) / (counts[cell] - 1.0 + self.strength)
-        keys = pd.MultiIndex.from_arrays([frame["node"], frame["interval_start"]])
-        rows = keys.get_indexer(pd.MultiIndex.from_arrays([data.features["node"], data.features["interval_start"]]))
-        return left_out[rows]
-
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        nodes = features["node"].to_numpy()
-        months = features["month"].to_numpy(dtype=int)
-        hours = features["hour_of_day"].to_numpy(dtype=int)
-        out = np.empty((len(features), len(self.thresholds)))
-        for i, key in enumerate(zip(nodes, months, hours)):
-            row = self.table_.get(key)
-            if row is None:
-                row = self.by_hour_.get((key[0], key[2]), self.overall_)
-            out[i] = row
-        return out
-
-
-def _unique_targets(data: TrainingSet) -> tuple[pd.DataFrame, np.ndarray]:
-    """One row per (node, target hour) -- the horizons repeat the same outcome -- and its outcomes."""
-    first = ~data.features.duplicated(["node", "interval_start"]).to_numpy()
-    rows = data.features.loc[first]
-    frame = pd.DataFrame({
-        "node": rows["node"].to_numpy(),
-        "interval_start": rows["interval_start"].to_numpy(),
-        "month": rows["month"].to_numpy(dtype=int),
-        "hour": rows["hour_of_day"].to_numpy(dtype=int),
-    })
-    return frame, data.outcomes[first]
-
-
-@dataclass
-class Persistence:
-    """P(spike | the same hour spiked ``column`` ago), estimated on the training window."""
-
-    thresholds: tuple[float, ...]
-    column: str
-    rates_: np.ndarray | None = None  # [2, thresholds]: row 0 = did not spike, row 1 = spiked; NaN row = unknown
-    unknown_: np.ndarray | None = None
-
-    def fit(self, data: TrainingSet) -> Persistence:
-        previous = data.features[self.column].to_numpy(dtype=float)
-        self.rates_ = np.empty((2, len(self.thresholds)))
-        for k, threshold in enumerate(self.thresholds):
-            y = data.outcomes[:, k]
-            known = ~np.isnan(previous)
-            spiked = known & (previous > threshold)
-            for state, mask in ((0, known & ~spiked), (1, spiked)):
-                self.rates_[state, k] = (y[mask].sum() + 0.5) / (mask.sum() + 1.0)
-        self.unknown_ = (data.outcomes.sum(axis=0) + 0.5) / (len(data.outcomes) + 1.0)
-        return self
-
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        previous = features[self.column].to_numpy(dtype=float)
-        out = np.empty((len(features), len(self.thresholds)))
-        for k, threshold in enumerate(self.thresholds):
-            spiked = (previous > threshold).astype(int)
-            out[:, k] = np.where(np.isnan(previous), self.unknown_[k], self.rates_[spiked, k])
-        return out
-
-
-LOGISTIC_INPUTS = ("spike_rate_{t}_hod_7d", "spike_rate_{t}_hod_28d", "sys_spike_rate_{t}_hod_7d",
-                   "days_since_spike_{t}")
-LOGISTIC_SHARED = ("price_max_hod_d1", "price_mean_hod_7d", "horizon_h")
-
-
-@dataclass
-class LogisticBaseline:
-    """A small logistic regression on recent spike rates, yesterday's price and the hour."""
-
-    thresholds: tuple[float, ...]
-    models_: list[Any] = field(default_factory=list)
-
-    def _design(self, features: pd.DataFrame, threshold: float, prior: np.ndarray | None) -> np.ndarray:
-        t = threshold_label(threshold)
-        columns = [c.format(t=t) for c in LOGISTIC_INPUTS] + list(LOGISTIC_SHARED)
-        x = features[columns].to_numpy(dtype=float)
-        x[:, columns.index("price_max_hod_d1")] = np.log1p(np.clip(x[:, columns.index("price_max_hod_d1")], 0, None))
-        hour = features["hour_of_day"].to_numpy(dtype=float)
-        parts = [x, np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)]
-        return np.column_stack(parts if prior is None else [*parts, prior])
-
-    def fit(self, data: TrainingSet, prior: np.ndarray | None = None) -> LogisticBaseline:
-        """``prior``: optional extra inputs [rows, thresholds] (the climatology's logit), one column per threshold."""
-        self.models_ = []
-        for k, threshold in enumerate(self.thresholds):
-            y = data.outcomes[:, k]
-            if 0 < y.sum() < len(y):
-                model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                      StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
-                model.fit(self._design(data.features, threshold, None if prior is None else prior[:, k]), y)
-                self.models_.append(model)
-            else:
-                self.models_.append(float((y.sum() + 0.5) / (len(y) + 1.0)))
-        return self
-
-    def predict(self, features: pd.DataFrame, prior: np.ndarray | None = None) -> np.ndarray:
-        out = np.empty((len(features), len(self.thresholds)))
-        for k, (threshold, model) in enumerate(zip(self.thresholds, self.models_)):
-            if isinstance(model, float):
-                out[:, k] = model
-            else:
-                design = self._design(features, threshold, None if prior is None else prior[:, k])
-                out[:, k] = model.predict_proba(design)[:, 1]
-        return out
-
-
-# --- the model ----------------------------------------------------------------------------------
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    q = np.clip(p, EPS, 1 - EPS)
-    return np.log(q / (1 - q))
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def fit_platt(raw: np.ndarray, y: np.ndarray, prior: float) -> tuple[float, float]:
-    """Slope and intercept on logit(raw) minimising log loss plus a Gaussian prior toward (1, 0)."""
-    z = _logit(raw)
-
-    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
-        a, b = params
-        p = np.clip(_sigmoid(a * z + b), EPS, 1 - EPS)
-        loss = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) + prior * ((a - 1) ** 2 + b**2)
-        residual = p - y
-        grad = np.array([np.sum(residual * z) + 2 * prior * (a - 1), np.sum(residual) + 2 * prior * b])
-        return loss, grad
-
-    result = minimize(objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
-    a, b = result.x
-    return float(a), float(b)
-
-
-def monotone(probabilities: np.ndarray) -> np.ndarray:
-    """Force P(> higher threshold) <= P(> lower threshold) on every row (thresholds ascending)."""
-    return np.minimum.accumulate(probabilities, axis=1)
+    @classmethod
+    def from_config(cls, model: ModelConfig) -> ModelSettings:
+        return cls(max_iter=model.max_iter, learning_rate=model.learning_rate, max_leaf_nodes=model.max_leaf_nodes,
+                   min_samples_leaf=model.min_samples_leaf, l2_regularization=model.l2_regularization,
+                   seed=model.seed, excluded_features=tuple(model.excluded_features),
+                   logistic_weight=model.logistic_weight, climatology_input=model.climatology_input,
+                   threads=model.threads)
 
 
 @dataclass
@@ -304,7 +113,7 @@ class SpikeModel:
 
     def _prior(self, features: pd.DataFrame) -> np.ndarray | None:
         """The climatology input (logit, one column per threshold), or None without it."""
-        return None if self.prior_ is None else _logit(self.prior_.predict(features))
+        return None if self.prior_ is None else logit(self.prior_.predict(features))
 
     def _input_names(self) -> list[str]:
         prior = [f"climatology_{threshold_label(t)}" for t in self.thresholds] if self.prior_ is not None else []
@@ -331,7 +140,7 @@ class SpikeModel:
         prior = None
         if self.settings.climatology_input:
             self.prior_ = Climatology(self.thresholds).fit(data)
-            prior = _logit(self.prior_.predict_left_out(data))
+            prior = logit(self.prior_.predict_left_out(data))
         x = self._design(data.features, prior)
         keep_prob = self.settings.negative_keep
         self.boosters_, self.fallback_ratio_ = [], []
@@ -370,10 +179,10 @@ class SpikeModel:
         for k, booster in enumerate(self.boosters_):
             if booster is not None:
                 with threadpool_limits(limits=self.settings.threads, user_api="openmp"):
-                    z = _logit(booster.predict_proba(x)[:, 1]) + offset
+                    z = logit(booster.predict_proba(x)[:, 1]) + offset
                 if linear is not None:
-                    z = (1 - weight) * z + weight * _logit(linear[:, k])
-                out[:, k] = _sigmoid(z)
+                    z = (1 - weight) * z + weight * logit(linear[:, k])
+                out[:, k] = sigmoid(z)
             else:
                 base = out[:, k - 1] if k else np.ones(len(x))
                 out[:, k] = base * self.fallback_ratio_[k]
@@ -391,7 +200,7 @@ class SpikeModel:
         return params
 
     def apply_calibration(self, raw: np.ndarray, params: Sequence[tuple[float, float]]) -> np.ndarray:
-        out = np.column_stack([_sigmoid(a * _logit(raw[:, k]) + b) for k, (a, b) in enumerate(params)])
+        out = np.column_stack([sigmoid(a * logit(raw[:, k]) + b) for k, (a, b) in enumerate(params)])
         return monotone(out)
 
     # -- prediction --

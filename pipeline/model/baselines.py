@@ -1,0 +1,170 @@
+"""The free baselines every model is measured against, fitted on the same window and kept with it.
+
+* **climatology** -- P(spike) by node, CPT month and hour of day, shrunk toward the node's
+  hour-of-day rate: what a seasonal table says;
+* **persistence** -- P(spike | the same hour spiked yesterday / a week earlier), calibrated on the
+  window;
+* **logistic** -- a small logistic regression on recent spike rates, yesterday's price and the
+  hour (also the spike model's smooth component).
+
+A forecast users pay for has to beat each of them; the backtest reports show it does or does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from pipeline.labels import threshold_label
+from pipeline.model.dataset import TrainingSet
+
+BASELINES = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic")
+
+
+@dataclass
+class Climatology:
+    """P(spike) by node, CPT month and hour, shrunk toward the node's hour-of-day rate."""
+
+    thresholds: tuple[float, ...]
+    strength: float = 10.0
+    table_: dict[tuple[str, int, int], np.ndarray] = field(default_factory=dict)
+    by_hour_: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    overall_: np.ndarray | None = None
+
+    def fit(self, data: TrainingSet) -> Climatology:
+        # One row per (node, target hour): the 3 horizons repeat the same outcome.
+        frame, y = _unique_targets(data)
+        self.overall_ = (y.sum(axis=0) + 0.5) / (len(y) + 1.0)
+        hour_groups = frame.groupby(["node", "hour"]).indices
+        for key, idx in hour_groups.items():
+            self.by_hour_[key] = (y[idx].sum(axis=0) + self.strength * self.overall_) / (len(idx) + self.strength)
+        for (node, month, hour), idx in frame.groupby(["node", "month", "hour"]).indices.items():
+            prior = self.by_hour_[(node, hour)]
+            self.table_[(node, month, hour)] = (y[idx].sum(axis=0) + self.strength * prior) / (len(idx) + self.strength)
+        return self
+
+    def predict_left_out(self, data: TrainingSet) -> np.ndarray:
+        """Predictions on the rows it was fitted on, each with its own target hour left out.
+
+        As a model input, the in-sample rate would carry a row's own outcome; leaving it out makes
+        the training rows look like the rows seen in service.
+        """
+        frame, y = _unique_targets(data)
+        cell = frame.groupby(["node", "month", "hour"]).ngroup().to_numpy()
+        sums = np.zeros((cell.max() + 1, y.shape[1]))
+        np.add.at(sums, cell, y)
+        counts = np.bincount(cell)[:, None].astype(float)
+        prior = np.stack([self.by_hour_[key] for key in zip(frame["node"], frame["hour"])])
+        left_out = (sums[cell] - y + self.strength * prior) / (counts[cell] - 1.0 + self.strength)
+        keys = pd.MultiIndex.from_arrays([frame["node"], frame["interval_start"]])
+        rows = keys.get_indexer(pd.MultiIndex.from_arrays([data.features["node"], data.features["interval_start"]]))
+        return left_out[rows]
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        nodes = features["node"].to_numpy()
+        months = features["month"].to_numpy(dtype=int)
+        hours = features["hour_of_day"].to_numpy(dtype=int)
+        out = np.empty((len(features), len(self.thresholds)))
+        for i, key in enumerate(zip(nodes, months, hours)):
+            row = self.table_.get(key)
+            if row is None:
+                row = self.by_hour_.get((key[0], key[2]), self.overall_)
+            out[i] = row
+        return out
+
+
+def _unique_targets(data: TrainingSet) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per (node, target hour) -- the horizons repeat the same outcome -- and its outcomes."""
+    first = ~data.features.duplicated(["node", "interval_start"]).to_numpy()
+    rows = data.features.loc[first]
+    frame = pd.DataFrame({
+        "node": rows["node"].to_numpy(),
+        "interval_start": rows["interval_start"].to_numpy(),
+        "month": rows["month"].to_numpy(dtype=int),
+        "hour": rows["hour_of_day"].to_numpy(dtype=int),
+    })
+    return frame, data.outcomes[first]
+
+
+@dataclass
+class Persistence:
+    """P(spike | the same hour spiked ``column`` ago), estimated on the training window."""
+
+    thresholds: tuple[float, ...]
+    column: str
+    rates_: np.ndarray | None = None  # [2, thresholds]: row 0 = did not spike, row 1 = spiked; NaN row = unknown
+    unknown_: np.ndarray | None = None
+
+    def fit(self, data: TrainingSet) -> Persistence:
+        previous = data.features[self.column].to_numpy(dtype=float)
+        self.rates_ = np.empty((2, len(self.thresholds)))
+        for k, threshold in enumerate(self.thresholds):
+            y = data.outcomes[:, k]
+            known = ~np.isnan(previous)
+            spiked = known & (previous > threshold)
+            for state, mask in ((0, known & ~spiked), (1, spiked)):
+                self.rates_[state, k] = (y[mask].sum() + 0.5) / (mask.sum() + 1.0)
+        self.unknown_ = (data.outcomes.sum(axis=0) + 0.5) / (len(data.outcomes) + 1.0)
+        return self
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        previous = features[self.column].to_numpy(dtype=float)
+        out = np.empty((len(features), len(self.thresholds)))
+        for k, threshold in enumerate(self.thresholds):
+            spiked = (previous > threshold).astype(int)
+            out[:, k] = np.where(np.isnan(previous), self.unknown_[k], self.rates_[spiked, k])
+        return out
+
+
+LOGISTIC_INPUTS = ("spike_rate_{t}_hod_7d", "spike_rate_{t}_hod_28d", "sys_spike_rate_{t}_hod_7d",
+                   "days_since_spike_{t}")
+LOGISTIC_SHARED = ("price_max_hod_d1", "price_mean_hod_7d", "horizon_h")
+
+
+@dataclass
+class LogisticBaseline:
+    """A small logistic regression on recent spike rates, yesterday's price and the hour."""
+
+    thresholds: tuple[float, ...]
+    models_: list[Any] = field(default_factory=list)
+
+    def _design(self, features: pd.DataFrame, threshold: float, prior: np.ndarray | None) -> np.ndarray:
+        t = threshold_label(threshold)
+        columns = [c.format(t=t) for c in LOGISTIC_INPUTS] + list(LOGISTIC_SHARED)
+        x = features[columns].to_numpy(dtype=float)
+        x[:, columns.index("price_max_hod_d1")] = np.log1p(np.clip(x[:, columns.index("price_max_hod_d1")], 0, None))
+        hour = features["hour_of_day"].to_numpy(dtype=float)
+        parts = [x, np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)]
+        return np.column_stack(parts if prior is None else [*parts, prior])
+
+    def fit(self, data: TrainingSet, prior: np.ndarray | None = None) -> LogisticBaseline:
+        """``prior``: optional extra inputs [rows, thresholds] (the climatology's logit), one column per threshold."""
+        self.models_ = []
+        for k, threshold in enumerate(self.thresholds):
+            y = data.outcomes[:, k]
+            if 0 < y.sum() < len(y):
+                model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                      StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
+                model.fit(self._design(data.features, threshold, None if prior is None else prior[:, k]), y)
+                self.models_.append(model)
+            else:
+                self.models_.append(float((y.sum() + 0.5) / (len(y) + 1.0)))
+        return self
+
+    def predict(self, features: pd.DataFrame, prior: np.ndarray | None = None) -> np.ndarray:
+        out = np.empty((len(features), len(self.thresholds)))
+        for k, (threshold, model) in enumerate(zip(self.thresholds, self.models_)):
+            if isinstance(model, float):
+                out[:, k] = model
+            else:
+                design = self._design(features, threshold, None if prior is None else prior[:, k])
+                out[:, k] = model.predict_proba(design)[:, 1]
+        return out
+

@@ -1,0 +1,74 @@
+"""The fallbacks of the seed's ``error_recovery`` section, each explicit, logged and visible in the output.
+
+* data fetching fails (``use_cached_data``): nothing to publish at 00:00; the forecast falls back to
+  the files on disk (``DailyInference --cached-inputs``, status ``fallback_cached_inputs``) if its
+  inputs are still missing at 06:00;
+* inference fails (``use_previous_forecast``): the previous forecast re-labelled
+  ``fallback_previous`` (``PublishPreviousForecast``);
+* retraining fails (``retain_current_model``): a failure record is left for the candidate, so the
+  morning's forecast is served by the current model (the rule of :mod:`pipeline.registry`) instead
+  of training again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+from pipeline import registry
+from pipeline.forecast import STATUS_CACHED_INPUTS, STATUS_PREVIOUS
+from pipeline.ops.base import Operations
+
+log = logging.getLogger("pipeline.jobs")
+
+
+def fallback_steps(ops: Operations, day: dt.date) -> list[tuple[str, list[str]]]:
+    """The luigi tasks that publish the configured fallbacks of ``day``, in the order they are tried."""
+    steps: list[tuple[str, list[str]]] = []
+    recovery = ops.config.error_recovery
+    if recovery.data_fetching.fallback == "use_cached_data":
+        if ops.tagged_layout.features(day).exists():
+            log.info("the features of %s were built, so its inputs were fetched: no cached-inputs fallback", day)
+        else:
+            steps.append((STATUS_CACHED_INPUTS, ["DailyInference", "--date", day.isoformat(), "--cached-inputs"]))
+    if recovery.inference.fallback == "use_previous_forecast":
+        steps.append((STATUS_PREVIOUS, ["PublishPreviousForecast", "--date", day.isoformat()]))
+    return steps
+
+
+def publish_fallback(ops: Operations, day: dt.date, luigi_binary: str, central: bool, timeout_s: float,
+                     keep_open: Sequence[int] = ()) -> str | None:
+    """Publish the configured fallback forecast for ``day``; the status it carries, or None if none could be."""
+    forecast = ops.layout.forecast(day)
+    for status, task in fallback_steps(ops, day):
+        if forecast.exists():
+            break
+        if ops.stop.is_set():
+            log.warning("stop requested: not trying the %s fallback for %s", status, day)
+            break
+        log.warning("forecast for %s missing: trying the %s fallback", day, status)
+        command = [luigi_binary, "--module", "pipeline", *task] + ([] if central else ["--local-scheduler"])
+        outcome = ops.runner(command, timeout_s, ops.stop, keep_open)
+        if not forecast.exists():
+            log.error("the %s fallback for %s failed (exit code %d)", status, day, outcome.retcode)
+    if not forecast.exists():
+        return None
+    return str(forecast.read()["status"].iloc[0])
+
+
+def retain_current_model(ops: Operations, today: dt.date) -> str | None:
+    """Mark the candidate of the newest cadence date failed (unless gated); the id of the model that serves.
+
+    The serving model is named by the same rule inference applies (:func:`pipeline.registry.serving`),
+    so an alert never names another model than the one forecasts actually use.
+    """
+    if ops.config.error_recovery.model_retraining.fallback != "retain_current_model":
+        return None
+    layout, cadence = ops.tagged_layout, ops.settings.cadence
+    newest = cadence.newest(today)
+    failure = layout.model_failure(newest)
+    if not layout.model_decision(newest).exists() and not failure.exists():
+        failure.write({"status": "failed", "train_date": newest.isoformat(), "error": "the retraining job failed"})
+    serving = registry.serving(today, layout.gate_records(cadence.back_from(today)), cadence)
+    return serving.model_id if serving is not None else "none on disk yet"

@@ -1,0 +1,66 @@
+"""The settings every stage reads, built once from the configuration: typed, immutable, no I/O.
+
+:class:`Settings` gathers what the pure modules need (feature and model settings, the training
+cadence) and the tags that name settings-dependent folders (:class:`targets.Tags`). A tag is a
+fingerprint of the settings an output depends on plus the sources it came from, so changing e.g.
+the thresholds writes new features and models instead of reusing stale ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline import ercot_time
+from pipeline.config import Config
+from pipeline.features import FEATURE_VERSION, FeatureSettings
+from pipeline.model import MODEL_VERSION, ModelSettings
+from pipeline.model.windows import TrainingWindow, training_window
+from pipeline.registry import Cadence
+from pipeline.sources import Sources
+from targets import Tags
+
+
+@dataclass(frozen=True)
+class Settings:
+    config: Config
+    features: FeatureSettings
+    model: ModelSettings
+    cadence: Cadence
+    tags: Tags
+    market_source: str  # the market source's name (publication rules are keyed by it)
+    simulated: bool  # the market data comes from the simulator (labelled so wherever it appears)
+
+    @classmethod
+    def from_config(cls, config: Config, sources: Sources) -> Settings:
+        features = FeatureSettings(nodes=config.market.nodes, thresholds=config.market.thresholds,
+                                   issue_time=config.features.issue_time,
+                                   lookback_days=config.features.lookback_days)
+        weather = sources.weather.storage_key if sources.weather is not None else None
+        features_tag = (f"f{FEATURE_VERSION}-{config.fingerprint('market', 'features')}-"
+                        f"{sources.market.storage_key}-{weather or 'none'}")
+        tags = Tags(market=sources.market.storage_key, weather=weather, features=features_tag,
+                    model=f"m{MODEL_VERSION}-{config.fingerprint('model')}-{features_tag}")
+        m = config.model
+        cadence = Cadence(m.cadence_anchor, m.retrain_every_days, m.max_age_days)
+        return cls(config, features, ModelSettings.from_config(m), cadence, tags, sources.market.name,
+                   sources.market.simulated)
+
+    @property
+    def thresholds(self) -> tuple[float, ...]:
+        return self.features.thresholds
+
+    def issue_time(self, day: dt.date) -> pd.Timestamp:
+        """The instant the forecast of issue day ``day`` is issued (UTC)."""
+        return ercot_time.local_time_on(day, self.features.issue_time)
+
+    def window(self, train_date: dt.date) -> TrainingWindow:
+        """The fit and validation issue days of the model trained on ``train_date``."""
+        m = self.config.model
+        return training_window(train_date, m.history_days, m.validation_days, self.features.issue_time,
+                               self.market_source)
+
+    def model_id(self, train_date: dt.date) -> str:
+        return f"{train_date.isoformat()}.{self.tags.model}"

@@ -1,0 +1,185 @@
+"""The ERCOT archive as a canonical source: rt_prices, dam_prices, load and renewables from a folder.
+
+Where several files hold the same day, ERCOT's own layout wins over the gridstatus export (it
+carries the settlement point type, so load zones are exact; see
+:func:`~pipeline.sources.ercot_archive.gridstatus.read_gridstatus_rt_noted`), and an annual
+workbook wins over a monthly extract. Each year is parsed once per process into one canonical frame
+(bounded LRU cache) and days are slices of it, so ``fetch_many`` over hundreds of days costs a few
+file reads. Gaps against the expected interval grid (a blank source row, a missing hour) are never
+filled: they are logged and listed by :meth:`ErcotArchive.quality`.
+
+The archive holds no forecasts; asking for one is :class:`DataUnavailable`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import ercot_time
+from pipeline.sources.base import DataUnavailable, Source, SourceError
+from pipeline.sources.ercot_archive.fuel_mix import read_fuel_mix
+from pipeline.sources.ercot_archive.gridstatus import read_gridstatus_rt_noted
+from pipeline.sources.ercot_archive.inventory import (
+    ArchiveFile,
+    YearQuality,
+    YearTable,
+    absent_series,
+    find_gaps,
+    scan_archive,
+    sort_by_time,
+)
+from pipeline.sources.ercot_archive.native_load import read_native_load
+from pipeline.sources.ercot_archive.workbooks import read_dam_workbook, read_rt_workbook
+from targets.schema import Schema
+from targets.schemas import DAM_PRICES, LOAD, RENEWABLES, RT_PRICES
+
+log = logging.getLogger(__name__)
+
+# --- how each dataset is read --------------------------------------------------------------------
+
+_Reader = Callable[[ArchiveFile], tuple[pd.DataFrame, list[str]]]
+
+
+@dataclass(frozen=True)
+class _Dataset:
+    """How the archive reads one canonical dataset."""
+
+    schema: Schema
+    series_column: str
+    minutes: int
+    read: _Reader
+
+
+def _no_notes(reader: Callable[[ArchiveFile], pd.DataFrame]) -> _Reader:
+    return lambda file: (reader(file), [])
+
+
+def _read_rt(file: ArchiveFile) -> tuple[pd.DataFrame, list[str]]:
+    """Real-time prices from the gridstatus export (with its LZ/LZEW note) or ERCOT's own layout."""
+    if file.kind == "gridstatus_rt":
+        return read_gridstatus_rt_noted(file.path)
+    return read_rt_workbook(file), []
+
+
+_DATASETS: dict[str, _Dataset] = {
+    "rt_prices": _Dataset(RT_PRICES, "node", 15, _read_rt),
+    "dam_prices": _Dataset(DAM_PRICES, "node", 60, _no_notes(read_dam_workbook)),
+    "load": _Dataset(LOAD, "zone", 60, lambda file: read_native_load(file.path)),
+    "renewables": _Dataset(RENEWABLES, "fuel", 60, _no_notes(lambda file: read_fuel_mix(file.path))),
+}
+
+
+def _keep_days(frame: pd.DataFrame, keep: Callable[[dt.date], bool]) -> pd.DataFrame:
+    """The rows whose CPT operating day ``keep`` accepts (one call per distinct day)."""
+    days = pd.Series(ercot_time.operating_day_of(frame["interval_start"]))
+    mask = days.map({day: keep(day) for day in days.unique()}).to_numpy(dtype=bool)
+    return frame.loc[mask]
+
+
+# --- the source ------------------------------------------------------------------------------------
+
+
+class ErcotArchive(Source):
+    """Canonical rt_prices, dam_prices, load and renewables from a folder of ERCOT files.
+
+    ``max_cached_years`` bounds memory: each cached dataset-year is one canonical frame (an RT year
+    of 15 points is ~0.5 M rows).
+    """
+
+    name = "ercot_archive"
+
+    def __init__(self, root: Path | str, max_cached_years: int = 16) -> None:
+        self.root = Path(root)
+        self.max_cached_years = max_cached_years
+        self._years: OrderedDict[tuple[str, int], YearTable] = OrderedDict()
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return tuple(_DATASETS)
+
+    @cached_property
+    def files(self) -> dict[str, list[ArchiveFile]]:
+        """The recognised files, scanned on first use (no I/O at construction)."""
+        if not self.root.is_dir():
+            raise SourceError(f"ERCOT archive folder {self.root} does not exist")
+        return scan_archive(self.root)
+
+    def covers(self, dataset: str, day: dt.date) -> bool:
+        return dataset in _DATASETS and any(f.covers(day) for f in self.files.get(dataset, []))
+
+    def covered_days(self, dataset: str, year: int) -> list[dt.date]:
+        """Every day of ``year`` some file holds for ``dataset``."""
+        days = ercot_time.days(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        return [day for day in days if self.covers(dataset, day)]
+
+    def fetch(self, dataset: str, day: dt.date) -> pd.DataFrame:
+        self._require(dataset, day)
+        return self._day(dataset, day)
+
+    def fetch_many(self, dataset: str, days: Iterable[dt.date]) -> dict[dt.date, pd.DataFrame]:
+        """Several days; each year file is parsed once, so hundreds of days cost a few file reads."""
+        days = list(days)
+        for day in days:
+            self._require(dataset, day)
+        frames = {day: self._day(dataset, day) for day in sorted(set(days))}  # year by year
+        return {day: frames[day] for day in days}
+
+    def quality(self, dataset: str, year: int) -> YearQuality:
+        """Gaps and source notes found while parsing ``dataset`` for ``year`` (parses it if needed)."""
+        return self._table(dataset, year).quality
+
+    # -- internals --
+
+    def _require(self, dataset: str, day: dt.date) -> None:
+        if dataset not in _DATASETS:
+            raise DataUnavailable(dataset, day, f"the ERCOT archive provides only {', '.join(_DATASETS)}")
+        if not self.covers(dataset, day):
+            raise DataUnavailable(dataset, day, f"no file under {self.root} holds that day")
+
+    def _day(self, dataset: str, day: dt.date) -> pd.DataFrame:
+        frame = self._table(dataset, day.year).day(day)
+        if frame.empty:
+            raise SourceError(f"{dataset} for {day}: the archive's files cover the day but hold no rows for it")
+        return frame
+
+    def _table(self, dataset: str, year: int) -> YearTable:
+        key = (dataset, year)
+        if key in self._years:
+            self._years.move_to_end(key)
+            return self._years[key]
+        table = self._build(dataset, year)
+        self._years[key] = table
+        while len(self._years) > self.max_cached_years:
+            self._years.popitem(last=False)
+        return table
+
+    def _build(self, dataset: str, year: int) -> YearTable:
+        """Parse every file of the year; per day, the highest-priority file that holds it wins."""
+        spec = _DATASETS[dataset]
+        files = sorted((f for f in self.files.get(dataset, []) if f.year == year), key=lambda f: -f.priority)
+        if not files:
+            raise DataUnavailable(dataset, dt.date(year, 1, 1), f"no file under {self.root} holds {year}")
+        taken: set[dt.date] = set()
+        parts, notes = [], []
+        for file in files:
+            frame, file_notes = spec.read(file)
+            notes.extend(file_notes)
+            frame = _keep_days(frame, lambda day, f=file: f.covers(day) and day not in taken)
+            taken |= {day for day in self.covered_days(dataset, year) if file.covers(day)}
+            parts.append(frame)
+        frame = sort_by_time(pd.concat(parts, ignore_index=True), spec.schema)
+        frame = spec.schema.conform(frame, where=f"{self.name} {dataset} {year}")
+        notes.extend(absent_series(dataset, year, frame, spec.series_column))
+        quality = YearQuality(find_gaps(dataset, frame, spec.series_column, spec.minutes,
+                                        self.covered_days(dataset, year)), notes)
+        for gap in quality.gaps:
+            log.warning("ERCOT archive gap: %s", gap)
+        return YearTable(frame, quality)
