@@ -21,7 +21,7 @@ from pipeline.features.build import FeatureInputs, FeatureSettings, build_featur
 from pipeline.features.grid import Cube, Vintages, build_cube
 
 #: Bumped when a feature's definition changes, so feature files of the old definition are not reused.
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 __all__ = ["FEATURE_VERSION", "Cube", "FeatureInputs", "FeatureSettings", "Vintages", "build_cube",
            "build_features", "feature_columns", "features_by_day"]
