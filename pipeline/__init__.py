@@ -1,9 +1,13 @@
 """ERCOT real-time price spike forecaster: a Luigi pipeline (``luigi --module pipeline <Task>``).
 
 Importing the package registers every task with Luigi and exposes ``RangeDaily`` for catch-up runs.
+Under the ``luigi`` command it first checks the configuration, the dates and the data root
+(:mod:`pipeline.preflight`), so bad input is one clear line before anything is scheduled.
 """
 
 from luigi.tools.range import RangeDaily
+
+from pipeline import preflight
 
 from pipeline.tasks.backtest import Backtest
 from pipeline.tasks.features import BuildFeatures, FeatureRange
@@ -49,3 +53,5 @@ __all__ = [
     "TrainModel",
     "WeeklyBacktest",
 ]
+
+preflight.check_luigi_command()

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    logs.setup(config.logging)
+    logs.setup(config.logging, secrets=logs.secret_variables(config))
     sent = send(Alert(kind="test", severity="info", title="test alert from the RTLMP forecaster",
                       detail="If you read this, alerts reach you.", at=clock.utc_now()),
                 config.alerts, Layout(config.data_root).alert_log())

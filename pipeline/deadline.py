@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         current = state(clock(), config.deadlines.dam_closure, Layout(config.data_root))
     else:
-        logs.setup(config.logging)
+        logs.setup(config.logging, secrets=logs.secret_variables(config))
         current = check(Operations(config=config, runner=LuigiProcess(), clock=clock))
         status.refresh(config, clock())
     print(describe(current))

@@ -32,7 +32,7 @@ log = logging.getLogger("pipeline.jobs")
 
 def _operations(args: argparse.Namespace) -> Operations:
     config = load_config()
-    logs.setup(config.logging)
+    logs.setup(config.logging, secrets=logs.secret_variables(config))
     clock = clocks.fixed(args.now) if args.now else clocks.utc_now
     return Operations(config=config, runner=LuigiProcess(grace_seconds=config.operations.stop_grace_seconds),
                       clock=clock)

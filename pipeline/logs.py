@@ -11,6 +11,12 @@ pipeline.scheduler``, ``python -m pipeline.jobs``, ``python -m pipeline.deadline
 
 Both files rotate at ``logging.max_bytes`` keeping ``logging.backup_count`` old files.
 
+No secret reaches a log at any level. Every handler carries a :class:`RedactSecrets` filter that
+replaces the values of the secret environment variables the configuration names (the webhook URL
+and its path, which is a Slack webhook's secret; the SMTP password; the ERCOT API password and
+subscription key) and bearer tokens. The HTTP library's loggers are held at WARNING, so even at
+``logging.level: DEBUG`` they do not log request lines.
+
 The ``luigi`` command's own logging is set up by luigi; the jobs pass it
 :data:`LUIGI_LOGGING_CONF` (``--logging-conf-file``) so the pipeline's INFO lines appear beside
 luigi's, in one readable format, and end up in ``scheduler.log``.
@@ -20,10 +26,14 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import re
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pipeline.config import LoggingConfig
+from pipeline.config import Config, LoggingConfig
 
 SCHEDULER_LOG = "scheduler.log"
 ERROR_LOG = "error.log"
@@ -32,14 +42,67 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Marks the handlers installed here, so a second setup (tests, a reloaded config) replaces them.
 _OWNED = "_rtlmp_handler"
+# Loggers of the HTTP stack that log request lines (with URL paths) at DEBUG.
+HTTP_LOGGERS = ("urllib3", "requests", "http.client")
+REDACTED = "[REDACTED]"
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
 
 
-def setup(config: LoggingConfig, console: bool = True) -> Path:
-    """Route the root logger to the rotated log files (and stderr); returns the log folder."""
+def secret_variables(config: Config) -> list[str]:
+    """Names of the environment variables that hold secrets in this configuration."""
+    api = config.sources.ercot_api
+    return [config.alerts.webhook.url_env, config.alerts.email.password_env, api.password_env,
+            api.subscription_key_env]
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces secret values (read from the environment when a record is logged) in every record."""
+
+    def __init__(self, variables: Sequence[str], environ: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.variables = tuple(variables)
+        self.environ = os.environ if environ is None else environ
+
+    def secrets(self) -> list[str]:
+        values = []
+        for name in self.variables:
+            value = self.environ.get(name) or ""
+            values.append(value)
+            if "://" in value:  # a webhook's secret is its path: libraries log the path alone
+                values.append(urlsplit(value).path)
+        return sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets():
+            text = text.replace(secret, REDACTED)
+        return _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def setup(config: LoggingConfig, console: bool = True, secrets: Sequence[str] = ()) -> Path:
+    """Route the root logger to the rotated log files (and stderr); returns the log folder.
+
+    ``secrets``: names of the environment variables whose values never appear in a log
+    (:func:`secret_variables` of the configuration).
+    """
     folder = Path(config.dir)
     folder.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
     shutdown()
+    for name in HTTP_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    redacting = RedactSecrets(secrets)
     formatter = logging.Formatter(FORMAT)
     handlers: list[logging.Handler] = [
         _rotating(folder / SCHEDULER_LOG, config, logging.getLevelName(config.level)),
@@ -51,6 +114,7 @@ def setup(config: LoggingConfig, console: bool = True) -> Path:
         handlers.append(stream)
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(redacting)
         setattr(handler, _OWNED, True)
         root.addHandler(handler)
     root.setLevel(logging.getLevelName(config.level))

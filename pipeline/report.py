@@ -28,6 +28,10 @@ from targets.files import BytesTarget
 def _forecast_command(args: argparse.Namespace) -> int:
     config = load_config()
     target = Layout(config.data_root).forecast(args.date)
+    if target.present_but_corrupt():
+        print(f"the forecast file {target.path} does not open (cut short or corrupt); rebuild it with: "
+              f"luigi --module pipeline DailyInference --date {args.date} --local-scheduler", file=sys.stderr)
+        return 1
     if not target.exists():
         print(f"no forecast for {args.date} at {target.path} "
               f"(run: luigi --module pipeline DailyInference --date {args.date} --local-scheduler)", file=sys.stderr)

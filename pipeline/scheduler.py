@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(describe(config, clock(), last_starts(ops)))
             return 0
-        logs.setup(config.logging)
+        logs.setup(config.logging, secrets=logs.secret_variables(config))
         luigi_settings.retcodes()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

@@ -1,72 +1,115 @@
-"""Model artifacts: an immutable directory holding the pickled model and its metadata.
+"""Model artifacts: a pickled model and its signed metadata, written once, visible only when complete.
 
-The directory is assembled under a temporary name and renamed into place in one step, so it either
-exists complete or not at all. The metadata records the SHA-256 of the model file; loading refuses
-a file whose hash differs, so a tampered or truncated artifact is never unpickled.
+An artifact is a folder ``models/<train date>/<tag>/`` holding ``model.pkl`` and ``metadata.json``.
+The model file is written first and the metadata last: the metadata is the marker that makes the
+artifact exist, so a half-written artifact is never read, on a local disk or in an object store.
+Both are written once; a writer that finds an identical artifact already there (a concurrent run
+trained the same model) counts that as success.
+
+The metadata records the model file's SHA-256 and an HMAC-SHA256 over the file's digest and the
+metadata itself, made with a key kept outside the data root (:mod:`targets.signing`). Loading
+verifies the signature and the digest before unpickling, and always reads the artifact's own
+``model.pkl``: a file replaced by whoever can write the data root is refused, never run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import luigi
 
+from targets import signing
+from targets.store import Store, store_for
+
 MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
+SIGNED_FIELDS_EXCLUDE = ("signature",)
 
 
 class ArtifactError(RuntimeError):
     """An artifact is missing, incomplete or fails its integrity check."""
 
 
+def _signed_message(record: dict[str, Any]) -> bytes:
+    """What the signature covers: every metadata field but the signature (the model file through its digest)."""
+    payload = {k: v for k, v in record.items() if k not in SIGNED_FIELDS_EXCLUDE}
+    return json.dumps(payload, sort_keys=True, default=str, allow_nan=False).encode()
+
+
 class ModelArtifactTarget(luigi.Target):
     def __init__(self, directory: Path | str) -> None:
+        self.path = str(directory)
         self.directory = Path(directory)
-        self.path = str(self.directory)
+        self.store: Store = store_for(self.path)
+
+    @property
+    def model_path(self) -> str:
+        return str(self.directory / MODEL_FILE)
+
+    @property
+    def metadata_path(self) -> str:
+        return str(self.directory / METADATA_FILE)
 
     def exists(self) -> bool:
-        return (self.directory / METADATA_FILE).is_file() and (self.directory / MODEL_FILE).is_file()
+        """Complete: the metadata (written last) parses and the model file is there."""
+        if not (self.store.exists(self.metadata_path) and self.store.exists(self.model_path)):
+            return False
+        try:
+            json.loads(self.store.read_bytes(self.metadata_path))
+        except ValueError:
+            return False
+        return True
 
     def write(self, model: Any, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Write ``model`` and ``metadata`` (plus the model's hash) atomically; returns the metadata."""
-        if self.directory.exists():
-            raise ArtifactError(f"{self.directory}: artifact already exists and is immutable")
-        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        """Write ``model`` and its signed ``metadata`` once; returns the metadata of the artifact on disk.
+
+        An artifact already there with the same model file is success (a concurrent run trained the
+        identical model); one with a different model is an :class:`ArtifactError`.
+        """
         blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-        record = dict(metadata, artifact_sha256=hashlib.sha256(blob).hexdigest(), artifact_file=MODEL_FILE)
-        staging = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}-tmp-", dir=self.directory.parent))
-        try:
-            (staging / MODEL_FILE).write_bytes(blob)
-            text = json.dumps(record, indent=2, sort_keys=True, default=str, allow_nan=False)
-            (staging / METADATA_FILE).write_text(text + "\n")
-            os.rename(staging, self.directory)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        digest = hashlib.sha256(blob).hexdigest()
+        # As JSON will hold it (keys as strings, tuples as lists), so the signature verifies after reading.
+        record = json.loads(json.dumps(dict(metadata, artifact_sha256=digest), default=str, allow_nan=False))
+        record["signature"] = signing.sign(_signed_message(record), signing.signing_key())
+        if self.exists():
+            return self._same_model(digest)
+        if not self.store.put_once(self.model_path, blob):
+            if hashlib.sha256(self.store.read_bytes(self.model_path)).hexdigest() != digest:
+                # No metadata names it: the debris of a run that died before finishing. Replace it.
+                self.store.put(self.model_path, blob)
+        text = json.dumps(record, indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+        if not self.store.put_once(self.metadata_path, text.encode()):
+            return self._same_model(digest)
         return record
 
+    def _same_model(self, digest: str) -> dict[str, Any]:
+        existing = self.metadata()
+        if existing.get("artifact_sha256") != digest:
+            raise ArtifactError(f"{self.path}: a different model was written here already "
+                                f"({str(existing.get('artifact_sha256'))[:12]}... vs {digest[:12]}...)")
+        return existing
+
     def metadata(self) -> dict[str, Any]:
-        path = self.directory / METADATA_FILE
-        if not path.is_file():
-            raise ArtifactError(f"{path}: no metadata (artifact missing or incomplete)")
-        return json.loads(path.read_text())
+        if not self.store.exists(self.metadata_path):
+            raise ArtifactError(f"{self.metadata_path}: no metadata (artifact missing or incomplete)")
+        try:
+            return json.loads(self.store.read_bytes(self.metadata_path))
+        except ValueError as exc:
+            raise ArtifactError(f"{self.metadata_path}: not valid JSON ({exc})") from None
 
     def load(self) -> Any:
-        """Unpickle the model after checking its hash against the metadata."""
+        """Unpickle the model after verifying its signature and its digest."""
         record = self.metadata()
-        blob_path = self.directory / record.get("artifact_file", MODEL_FILE)
-        blob = blob_path.read_bytes()
+        if not signing.verifies(_signed_message(record), record.get("signature"), signing.signing_key()):
+            raise ArtifactError(f"{self.path}: the signature of the artifact does not verify with this "
+                                "machine's artifact key; refusing to load it")
+        blob = self.store.read_bytes(self.model_path)
         digest = hashlib.sha256(blob).hexdigest()
         if digest != record.get("artifact_sha256"):
-            raise ArtifactError(
-                f"{blob_path}: SHA-256 {digest[:12]}... does not match the metadata "
-                f"({str(record.get('artifact_sha256'))[:12]}...); refusing to load"
-            )
-        return pickle.loads(blob)  # noqa: S301 - integrity verified against the recorded hash above
+            raise ArtifactError(f"{self.model_path}: SHA-256 {digest[:12]}... does not match the signed metadata "
+                                f"({str(record.get('artifact_sha256'))[:12]}...); refusing to load")
+        return pickle.loads(blob)  # noqa: S301 - signature and digest verified above

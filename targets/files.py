@@ -1,14 +1,17 @@
-"""Targets that write atomically: a Parquet file checked against its schema, a JSON record, a CSV twin.
+"""Targets written once and atomically: a Parquet file checked against its schema, JSON, text, bytes.
 
-Every write goes to a temporary file beside the final path and is renamed into place only after it
-was written completely, so a crash never leaves a file that looks complete.
+Every write goes through the store (:mod:`targets.store`): the file appears complete or not at all,
+an existing one is never replaced, and a writer that loses a race leaves nothing behind. A file
+that exists but does not open (a Parquet file without its footer, JSON that does not parse) does
+not count as existing: luigi sees the target as incomplete, and the rebuild sets the corrupt file
+aside (``<name>.corrupt-<token>``, kept for inspection) before writing the good one.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import threading
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,46 +19,83 @@ from typing import Any
 import luigi
 import pandas as pd
 import pyarrow.dataset as pa_dataset
-from luigi.target import FileAlreadyExists
+import pyarrow.parquet as pq
 
 from targets.schema import Schema
+from targets.store import Store, store_for
+
+log = logging.getLogger("targets")
 
 
-class ParquetTarget(luigi.LocalTarget):
+class FileTarget(luigi.Target):
+    """A file under a store: complete when it exists and opens (:meth:`readable`)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self.store: Store = store_for(self.path)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.path!r})"
+
+    def exists(self) -> bool:
+        return self.store.exists(self.path) and self.readable()
+
+    def readable(self) -> bool:
+        """Whether the file opens as its format says (a truncated or garbled file does not)."""
+        return True
+
+    def present_but_corrupt(self) -> bool:
+        return self.store.exists(self.path) and not self.readable()
+
+    def _put(self, data: bytes) -> bool:
+        """Write ``data`` once; False when a readable file was there already (another writer won)."""
+        if self.present_but_corrupt():
+            aside = self.store.set_aside(self.path, "corrupt")
+            log.warning("%s did not open: set aside as %s and rebuilt", self.path, aside)
+        return self.store.put_once(self.path, data)
+
+
+class ParquetTarget(FileTarget):
     """A Parquet file whose frame is checked against ``schema`` on write and on read."""
 
     def __init__(self, path: Path | str, schema: Schema) -> None:
-        super().__init__(str(path))
+        super().__init__(path)
         self.schema = schema
 
+    def readable(self) -> bool:
+        try:
+            pq.read_metadata(self.path)
+        except (OSError, ValueError):  # pyarrow: ArrowInvalid (a ValueError) or an I/O error
+            return False
+        return True
+
     def write(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Check ``frame`` and write it atomically; returns the conformed frame."""
+        """Check ``frame`` and write it once, atomically; returns the conformed frame.
+
+        When another producer wrote the file first (the same bytes: daily files are produced by a
+        daily task and by a bulk range task with the same function), its file stays.
+        """
         conformed = self.schema.conform(frame, where=self.path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self.temporary_path() as tmp:
-            conformed.to_parquet(tmp, index=False)
+        buffer = io.BytesIO()
+        conformed.to_parquet(buffer, index=False)
+        self._put(buffer.getvalue())
         return conformed
 
     def write_once(self, frame: pd.DataFrame) -> bool:
-        """Write unless the file exists already; False when another producer wrote it first.
-
-        Daily files can be produced by a daily task and by a bulk range task (same function, same
-        bytes); whichever finishes first wins and the other keeps its result.
-        """
+        """Write unless the file exists already; False when another producer wrote it first."""
         if self.exists():
             return False
-        try:
-            self.write(frame)
-        except FileAlreadyExists:
-            return False
-        return True
+        conformed = self.schema.conform(frame, where=self.path)
+        buffer = io.BytesIO()
+        conformed.to_parquet(buffer, index=False)
+        return self._put(buffer.getvalue())
 
     def read(self) -> pd.DataFrame:
         """The file's frame, checked against the schema."""
         return self.schema.conform(pd.read_parquet(self.path), where=self.path, check_key=False)
 
     def write_csv_twin(self, frame: pd.DataFrame) -> Path:
-        """A CSV copy beside the Parquet file (for spreadsheet users), also written atomically."""
+        """A CSV copy beside the Parquet file (for spreadsheet users), also written once and atomically."""
         conformed = self.schema.conform(frame, where=self.path)
         csv = CsvTarget(self.csv_path)
         csv.write(conformed)
@@ -81,77 +121,66 @@ def read_many(targets: Sequence[ParquetTarget]) -> pd.DataFrame:
     return targets[0].schema.conform(table.to_pandas(), where=where, check_key=False)
 
 
-class CsvTarget(luigi.LocalTarget):
+class CsvTarget(FileTarget):
     def write(self, frame: pd.DataFrame) -> None:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self.temporary_path() as tmp:
-            frame.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        text = frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        self._put(text.encode())
 
 
-class JsonTarget(luigi.LocalTarget):
-    """A small JSON document (records, metrics), written atomically."""
+class JsonTarget(FileTarget):
+    """A small JSON document (records, metrics), written once and atomically."""
+
+    def readable(self) -> bool:
+        try:
+            json.loads(self.store.read_bytes(self.path))
+        except (OSError, ValueError):
+            return False
+        return True
 
     def write(self, payload: Any) -> None:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(payload, indent=2, sort_keys=True, default=str, allow_nan=False)
-        with self.temporary_path() as tmp:
-            Path(tmp).write_text(text + "\n")
+        self._put((text + "\n").encode())
 
     def read(self) -> Any:
-        return json.loads(Path(self.path).read_text())
+        return json.loads(self.store.read_bytes(self.path))
 
 
-class TextTarget(luigi.LocalTarget):
-    """A text document (HTML report, status page), written atomically."""
+class TextTarget(FileTarget):
+    """A text document (HTML report, status page), written once and atomically."""
 
     def write(self, text: str) -> None:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self.temporary_path() as tmp:
-            Path(tmp).write_text(text)
+        self._put(text.encode())
 
     def replace(self, text: str) -> None:
         """Write atomically over an existing version (a page that is rewritten, e.g. the status page)."""
-        path = Path(self.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        self.store.put(self.path, text.encode())
 
 
-class BytesTarget(luigi.LocalTarget):
-    """A binary file (PNG figure), written atomically."""
+class BytesTarget(FileTarget):
+    """A binary file (PNG figure), written once and atomically."""
 
     def write(self, data: bytes) -> None:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self.temporary_path() as tmp:
-            Path(tmp).write_bytes(data)
+        self._put(data)
 
 
-class JsonLinesTarget(luigi.LocalTarget):
+class JsonLinesTarget(FileTarget):
     """An append-only log of JSON records, one per line (run history, alert history).
 
-    Each record is appended with a single ``write`` on a file opened for appending, so records
-    from concurrent jobs never interleave; a line cut short by a crash is reported and skipped on
-    reading (the records before and after it are intact).
+    Each record is appended with a single write, so records from concurrent jobs never interleave;
+    a line cut short by a crash is reported and skipped on reading (the records before and after it
+    are intact).
     """
 
     def append(self, record: Any) -> None:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         line = (json.dumps(record, sort_keys=True, default=str, allow_nan=False) + "\n").encode()
-        with open(self.path, "a+b") as handle:  # appending: every write goes to the end
-            size = handle.seek(0, os.SEEK_END)
-            if size:
-                handle.seek(size - 1)
-                if handle.read(1) != b"\n":
-                    line = b"\n" + line  # the previous writer died mid-line: start a fresh one
-            handle.write(line)
+        self.store.append(self.path, line)
 
     def read(self) -> tuple[list[dict[str, Any]], list[int]]:
         """The records, and the numbers of the lines that could not be parsed (cut short by a crash)."""
-        if not self.exists():
+        if not self.store.exists(self.path):
             return [], []
         records, broken = [], []
-        for number, line in enumerate(Path(self.path).read_text(encoding="utf-8").splitlines(), start=1):
+        for number, line in enumerate(self.store.read_bytes(self.path).decode("utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
             try:

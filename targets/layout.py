@@ -83,11 +83,15 @@ class Layout:
         return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{self.tags.model}.decision.json"))
 
     def gate_records(self, train_days: list[dt.date]) -> dict[dt.date, dict]:
-        """The gate decisions on disk among ``train_days``, keyed by train day."""
+        """The gate decisions on disk among ``train_days``, keyed by train day.
+
+        A candidate with a failure record (its training failed, or its artifact failed the
+        integrity check) is left out: it never serves.
+        """
         records = {}
         for day in train_days:
             target = self.model_decision(day)
-            if target.exists():
+            if target.exists() and not self.model_failure(day).exists():
                 records[day] = target.read()
         return records
 

@@ -12,6 +12,17 @@ from pipeline.tasks import base as tasks_base
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_ARTIFACT_KEY = "5e" * 32
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_signing_key(tmp_path_factory: pytest.TempPathFactory):
+    """The tests' model-signing key, set before any fixture of any scope builds a model."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RTLMP_ARTIFACT_KEY", TEST_ARTIFACT_KEY)
+    patch.setenv("RTLMP_ARTIFACT_KEY_FILE", str(tmp_path_factory.mktemp("keys") / "artifact.key"))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +32,10 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
                  "ERCOT_API_SUBSCRIPTION_KEY", "RTLMP_WEBHOOK_URL", "RTLMP_SMTP_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RTLMP_DATA_ROOT", str(tmp_path / "data"))
+    # The model-signing key of the tests (never the developer's ~/.config one): one key for the whole
+    # session, so pipeline roots built once and copied stay loadable; subprocesses inherit it.
+    monkeypatch.setenv("RTLMP_ARTIFACT_KEY", TEST_ARTIFACT_KEY)
+    monkeypatch.setenv("RTLMP_ARTIFACT_KEY_FILE", str(tmp_path / "keys" / "artifact.key"))
     monkeypatch.setenv("LUIGI_CONFIG_PATH", str(REPO / "luigi.cfg"))
     reset_caches()
     yield

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 
 def run_luigi(args: list[str], config: Path | None, data_root: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RTLMP_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RTLMP_") or k.startswith("RTLMP_ARTIFACT_KEY")}
     env.update({"RTLMP_DATA_ROOT": str(data_root), "LUIGI_CONFIG_PATH": str(REPO / "luigi.cfg")})
     if config is not None:
         env["RTLMP_CONFIG"] = str(config)

@@ -131,13 +131,18 @@ lock.release()
 
 
 def _in_flight(root: Path) -> list[Path]:
-    """Files being written: luigi's temporary paths and staging directories of model artifacts."""
+    """Files being written: the temporary files of atomic writes (``.<name>.tmp-<pid>-<token>``)."""
     found = []
-    for folder, dirs, files in os.walk(root):
-        for name in files + dirs:
-            if "-luigi-tmp-" in name or "-tmp-" in name:
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if name.startswith(".") and ".tmp-" in name:
                 found.append(Path(folder) / name)
     return found
+
+
+def _final_name(in_flight: Path) -> Path:
+    """The file a temporary file of an atomic write becomes."""
+    return in_flight.with_name(in_flight.name[1:].split(".tmp-")[0])
 
 
 def test_a_run_killed_mid_write_leaves_no_partial_file_and_the_rerun_completes(ops_root, ops_config) -> None:
@@ -157,13 +162,13 @@ def test_a_run_killed_mid_write_leaves_no_partial_file_and_the_rerun_completes(o
     killer.join()
     assert run.returncode == -signal.SIGKILL
     assert caught[-1], "the run was not caught writing a file"
-    interrupted = [Path(str(p).split("-luigi-tmp-")[0]) for p in caught[-1] if "-luigi-tmp-" in p.name]
+    interrupted = [_final_name(p) for p in caught[-1] if not _final_name(p).name.startswith(".write-probe")]
     new_files = [p for p in ops_root.rglob("*") if p.is_file() and p not in before]
     assert not Layout(ops_root).forecast(NEXT_DAY).exists()
 
     # Whatever was interrupted is either complete or invisible: every file under a final name reads.
     for path in new_files:
-        if path.suffix == ".parquet" and "-tmp-" not in path.name:
+        if path.suffix == ".parquet" and ".tmp-" not in path.name:
             pd.read_parquet(path)
 
     rerun = subprocess.run([str(SCRIPTS / "daily_inference.sh"), "--now", RUN_AT], capture_output=True, text=True,

@@ -91,14 +91,13 @@ def test_not_a_frame_is_refused() -> None:
 CRASH_SCRIPT = """
 import os, sys
 import pandas as pd
+import targets.store
 from targets import ParquetTarget, schemas
 
-def crash(self, path, *args, **kwargs):
-    with open(path, "wb") as f:
-        f.write(b"PAR1 half a file")
-    os._exit(9)  # the process dies mid-write, like a SIGKILL
+def crash(descriptor):
+    os._exit(9)  # the process dies mid-write (the bytes are not on disk yet), like a SIGKILL
 
-pd.DataFrame.to_parquet = crash
+targets.store.os.fsync = crash
 starts = pd.date_range("2024-01-01", periods=2, freq="5min", tz="UTC")
 frame = pd.DataFrame({"interval_start": starts, "node": "HB_NORTH", "price": 1.0,
                       "interval_minutes": 5, "published_at": starts})
@@ -112,34 +111,136 @@ def test_crash_in_the_middle_of_a_write_leaves_no_final_file(tmp_path: Path) -> 
     assert result.returncode == 9
     assert not final.exists()
     leftovers = list(final.parent.iterdir())
-    assert leftovers and all("luigi-tmp" in p.name for p in leftovers)
+    assert leftovers and all(p.name.startswith(".x.parquet.tmp-") for p in leftovers)
     assert not ParquetTarget(final, schemas.RT_PRICES).exists()
 
 
-def test_layout_puts_the_date_once_in_each_path(tmp_path: Path) -> None:
-    layout = Layout(tmp_path, Tags(market="synthetic", weather="synthetic", features="f1", model="m1"))
-    day = dt.date(2024, 3, 9)
-    for target in (layout.raw("rt_prices", day), layout.raw("weather", day), layout.features(day),
-                   layout.forecast(day), layout.rt_hourly(day), layout.model(day), layout.model_decision(day)):
-        assert str(target.path).count("2024-03-09") == 1
-    assert layout.forecast(day).path.endswith("forecasts/2024-03-09/forecast.parquet")
+def test_a_truncated_parquet_file_is_not_complete_and_is_set_aside_by_the_rebuild(tmp_path: Path) -> None:
+    target = ParquetTarget(tmp_path / "p.parquet", schemas.RT_PRICES)
+    target.write(prices())
+    whole = Path(target.path).read_bytes()
+    Path(target.path).write_bytes(whole[: len(whole) // 2])
+    assert not target.exists(), "a file without its footer must not count as complete"
+    target.write(prices())
+    assert target.exists() and len(target.read()) == 3
+    [aside] = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+    assert aside.read_bytes() == whole[: len(whole) // 2], "the corrupt file is kept for inspection"
 
 
-def test_a_layout_without_tags_knows_only_the_untagged_files(tmp_path: Path) -> None:
-    layout = Layout(tmp_path)
-    assert layout.forecast(dt.date(2024, 3, 9)).path.startswith(str(tmp_path))
-    with pytest.raises(ValueError, match="without settings tags"):
-        layout.features(dt.date(2024, 3, 9))
+def test_a_json_record_that_does_not_parse_is_not_complete(tmp_path: Path) -> None:
+    from targets import JsonTarget
+
+    target = JsonTarget(tmp_path / "decision.json")
+    target.write({"status": "accepted"})
+    Path(target.path).write_text('{"status": "acc')
+    assert not target.exists()
+    target.write({"status": "accepted"})
+    assert target.read() == {"status": "accepted"}
 
 
-def test_model_artifact_round_trip_and_immutability(tmp_path: Path) -> None:
+def test_racing_writers_of_one_file_both_succeed_and_leave_no_debris(tmp_path: Path) -> None:
+    import threading
+
+    target_path = tmp_path / "raw" / "race.parquet"
+    results: list[bool] = []
+    barrier = threading.Barrier(6)
+
+    def write() -> None:
+        barrier.wait()
+        results.append(ParquetTarget(target_path, schemas.RT_PRICES).write_once(prices()))
+
+    threads = [threading.Thread(target=write) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 5 + [True]
+    assert [p.name for p in target_path.parent.iterdir()] == ["race.parquet"]
+    assert len(ParquetTarget(target_path, schemas.RT_PRICES).read()) == 3
+
+
+def test_model_artifact_round_trip_and_write_once(tmp_path: Path) -> None:
     target = ModelArtifactTarget(tmp_path / "models" / "2024-01-01" / "abc")
-    record = target.write({"weights": [1, 2, 3]}, {"model_id": "m1"})
+    # Metadata as training writes it: float keys, tuples, nested records (JSON changes their form).
+    metadata = {"model_id": "m1", "calibration": {100.0: (1.0, 0.0), 1000.0: (0.9, 0.1), 250.0: (1.1, -0.2)}}
+    record = target.write({"weights": [1, 2, 3]}, metadata)
     assert target.exists()
     assert record["artifact_sha256"] == target.metadata()["artifact_sha256"]
     assert target.load() == {"weights": [1, 2, 3]}
-    with pytest.raises(ArtifactError, match="immutable"):
+    # The identical model written again (a concurrent run) is success; a different one is refused.
+    assert target.write({"weights": [1, 2, 3]}, metadata)["artifact_sha256"] == record["artifact_sha256"]
+    with pytest.raises(ArtifactError, match="a different model"):
         target.write({"weights": []}, {"model_id": "m2"})
+    assert sorted(p.name for p in Path(target.path).iterdir()) == ["metadata.json", "model.pkl"]
+
+
+def test_artifact_folders_follow_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        target = ModelArtifactTarget(tmp_path / "models" / "2024-01-01" / "abc")
+        target.write({"w": 1}, {"model_id": "m1"})
+    finally:
+        os.umask(previous)
+    assert (Path(target.path).stat().st_mode & 0o777) == 0o755
+    assert (Path(target.model_path).stat().st_mode & 0o777) == 0o644
+
+
+def test_a_model_file_replaced_together_with_its_hash_is_refused_and_never_run(tmp_path: Path) -> None:
+    """An attacker with write access to the data root rewrites model.pkl and the hash beside it."""
+    import hashlib
+    import pickle
+
+    target = ModelArtifactTarget(tmp_path / "m")
+    target.write({"weights": [1]}, {"model_id": "m1"})
+    marker = tmp_path / "code-ran"
+    evil = pickle.dumps(_RunsCode(str(marker)))
+    Path(target.model_path).write_bytes(evil)
+    metadata = json.loads(Path(target.metadata_path).read_text())
+    metadata["artifact_sha256"] = hashlib.sha256(evil).hexdigest()
+    Path(target.metadata_path).write_text(json.dumps(metadata))
+    with pytest.raises(ArtifactError, match="signature"):
+        target.load()
+    assert not marker.exists()
+
+
+def test_metadata_pointing_at_another_file_is_refused(tmp_path: Path) -> None:
+    import pickle
+
+    target = ModelArtifactTarget(tmp_path / "m")
+    target.write({"weights": [1]}, {"model_id": "m1"})
+    marker = tmp_path / "code-ran"
+    (tmp_path / "elsewhere.pkl").write_bytes(pickle.dumps(_RunsCode(str(marker))))
+    metadata = json.loads(Path(target.metadata_path).read_text())
+    metadata["artifact_file"] = "../elsewhere.pkl"
+    Path(target.metadata_path).write_text(json.dumps(metadata))
+    with pytest.raises(ArtifactError):
+        target.load()
+    assert not marker.exists()
+
+
+def test_the_signing_key_file_is_created_private_and_a_shared_one_is_refused(tmp_path: Path, monkeypatch) -> None:
+    from targets import signing
+
+    key_file = tmp_path / "keys" / "artifact.key"
+    monkeypatch.delenv("RTLMP_ARTIFACT_KEY")
+    monkeypatch.setenv("RTLMP_ARTIFACT_KEY_FILE", str(key_file))
+    key = signing.signing_key()
+    assert len(key) >= 32 and (key_file.stat().st_mode & 0o777) == 0o600
+    assert signing.signing_key() == key
+    key_file.chmod(0o644)
+    with pytest.raises(signing.SigningKeyError, match="chmod 600"):
+        signing.signing_key()
+    monkeypatch.setenv("RTLMP_ARTIFACT_KEY", "ab" * 32)
+    assert signing.signing_key() == bytes.fromhex("ab" * 32)
+
+
+def test_an_artifact_signed_with_another_key_is_refused(tmp_path: Path, monkeypatch) -> None:
+    target = ModelArtifactTarget(tmp_path / "m")
+    monkeypatch.setenv("RTLMP_ARTIFACT_KEY", "01" * 32)
+    target.write({"weights": [1]}, {"model_id": "m1"})
+    monkeypatch.setenv("RTLMP_ARTIFACT_KEY", "02" * 32)
+    with pytest.raises(ArtifactError, match="does not verify"):
+        target.load()
 
 
 def test_tampered_artifact_is_not_loaded(tmp_path: Path) -> None:
@@ -155,4 +256,13 @@ def test_failed_artifact_write_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         target.write({"w": 1}, {"bad": float("nan")})  # NaN is not valid JSON: the write fails
     assert not (tmp_path / "m").exists()
-    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+class _RunsCode:
+    """A pickle that, when loaded, creates a file: what a malicious model.pkl would do."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):  # noqa: ANN204
+        return (open, (self.path, "w"))

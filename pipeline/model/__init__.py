@@ -22,7 +22,7 @@ from pipeline.model.spike import (
 )
 
 #: Bumped when the model's definition changes, so artifacts of the old definition are not reused.
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 
 __all__ = ["BASELINES", "MODEL_VERSION", "Climatology", "LogisticBaseline", "ModelSettings", "Persistence",
            "SpikeModel", "TrainingSet", "crossfit_probabilities", "fit", "fit_platt", "gate_score",

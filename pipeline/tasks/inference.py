@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Generator
 from typing import Any
 
 import luigi
 from luigi.task import MixinNaiveBulkComplete
 
-from pipeline import registry
+from pipeline import clock, registry
 from pipeline.forecast import STATUS_CACHED_INPUTS, STATUS_OK, forecast_frame
+from pipeline.ops import alerts
 from pipeline.tasks.base import PipelineTask, TodayInCptParameter, attempts, log
 from pipeline.tasks.features import BuildFeatures
 from pipeline.tasks.train import GateModel
-from targets import ParquetTarget
+from targets import ArtifactError, ParquetTarget
+
+Decisions = dict[dt.date, dict[str, Any]]
 
 
 class DailyInference(MixinNaiveBulkComplete, PipelineTask):
@@ -24,13 +28,17 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
     fallback) the features are built from the input files already on disk, only models already
     gated on disk are considered, and every row says ``fallback_cached_inputs``. A candidate whose
     training failed (a failure record beside it) is not trained again here: the current model is
-    retained (``error_recovery.model_retraining.fallback``).
+    retained (``error_recovery.model_retraining.fallback``). A model whose artifact fails its
+    integrity check is never loaded: it is marked invalid, an alert goes out, and the next valid
+    model within ``model.max_age_days`` serves.
     """
 
     date = TodayInCptParameter(description="issue day D (default: today in CPT); forecasts D+1..D+3")
     cached_inputs = luigi.BoolParameter(default=False, significant=False,
                                         description="fallback: build features from cached input files only")
     priority = 100
+    # When an alert is raised: the command-line layer's clock (tests replace it).
+    alert_clock: clock.Clock = staticmethod(clock.utc_now)
 
     @property
     def retry_count(self) -> int:  # type: ignore[override]
@@ -54,18 +62,17 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
         return self.layout.forecast(self.date)
 
     def run(self):  # noqa: ANN201 - a generator of dynamic dependencies
-        cadence, decisions, skipped = self.settings.cadence, {}, set()
-        while (needed := registry.next_record_needed(self.date, decisions, skipped, cadence)) is not None:
-            record = self.layout.model_decision(needed)
-            if not record.exists() and not self._may_gate(needed):
-                log.warning("no gate record for the candidate of %s (%s): looking at older models", needed,
-                            "cached-inputs fallback" if self.cached_inputs else "its training failed")
-                skipped.add(needed)
-                continue
-            decisions[needed] = (record if record.exists() else (yield GateModel(date=needed))).read()
-        serving = served(self.date, decisions, cadence)
+        decisions: Decisions = {}
+        while True:
+            yield from self._walk(decisions)
+            serving = served(self.date, decisions, self.settings.cadence)
+            try:
+                model = self.layout.model(serving.train_date).load()
+                break
+            except ArtifactError as exc:
+                self._refuse(serving, exc)
+                decisions.pop(serving.train_date)
         features = self.input()["features"].read()
-        model = self.layout.model(serving.train_date).load()
         status = STATUS_CACHED_INPUTS if self.cached_inputs else STATUS_OK
         frame = forecast_frame(features, model.predict(features), model.thresholds, self.date,
                                self.settings.issue_time(self.date), serving.model_id, status)
@@ -74,12 +81,37 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
         log.info("forecast for %s written (%d rows, model %s, status %s)", self.date, len(frame), serving.model_id,
                  status)
 
+    def _walk(self, decisions: Decisions) -> Generator[luigi.Task, Any, None]:
+        """Read (or make, yielding GateModel) the gate records the serving rule needs, into ``decisions``."""
+        cadence, skipped = self.settings.cadence, set()
+        while (needed := registry.next_record_needed(self.date, decisions, skipped, cadence)) is not None:
+            record = self.layout.model_decision(needed)
+            if self.layout.model_failure(needed).exists() or (not record.exists() and not self._may_gate(needed)):
+                log.warning("the candidate of %s is not used here (%s): looking at older models", needed,
+                            "cached-inputs fallback" if self.cached_inputs else "its training or artifact failed")
+                skipped.add(needed)
+                continue
+            decisions[needed] = (record if record.exists() else (yield GateModel(date=needed))).read()
 
-def served(day: dt.date, decisions: dict[dt.date, dict[str, Any]], cadence: registry.Cadence) -> registry.Serving:
+    def _refuse(self, serving: registry.Serving, error: ArtifactError) -> None:
+        """Mark the artifact invalid (so it never serves) and alert; the walk then goes on to older models."""
+        self.layout.model_failure(serving.train_date).write({
+            "status": "invalid", "model_id": serving.model_id, "train_date": serving.train_date.isoformat(),
+            "error": str(error)})
+        config = self.settings.config
+        alerts.send(alerts.Alert(kind="model_invalid", severity="critical",
+                                 title=f"model {serving.model_id} failed its integrity check and was skipped",
+                                 detail=f"{error}\n\nThe forecast of {self.date} uses the next valid model.",
+                                 at=self.alert_clock(), job="inference", forecast_date=self.date,
+                                 key=f"model_invalid:{serving.model_id}"),
+                    config.alerts, self.layout.alert_log())
+
+
+def served(day: dt.date, decisions: Decisions, cadence: registry.Cadence) -> registry.Serving:
     """The model serving ``day`` (:func:`pipeline.registry.serving`), or an error saying why none can."""
     serving = registry.serving(day, decisions, cadence)
     if serving is None:
-        raise LookupError(f"no accepted or rejected model trained within {cadence.max_age_days} days before {day}")
+        raise LookupError(f"no valid accepted or rejected model trained within {cadence.max_age_days} days before {day}")
     if serving.status != "accepted":
         log.warning("every candidate within %d days before %s was rejected: serving the newest, trained on %s",
                     cadence.max_age_days, day, serving.train_date)

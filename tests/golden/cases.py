@@ -86,7 +86,7 @@ def run(case: Case, workdir: Path) -> pd.DataFrame:
     config = workdir / f"{case.name}.yaml"
     config.write_text(case.config_text())
     root = workdir / case.name
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RTLMP_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RTLMP_") or k.startswith("RTLMP_ARTIFACT_KEY")}
     env.update({"RTLMP_DATA_ROOT": str(root), "RTLMP_CONFIG": str(config),
                 "LUIGI_CONFIG_PATH": str(REPO / "luigi.cfg")})
     result = subprocess.run([LUIGI, "--module", "pipeline", *case.command, "--local-scheduler"], cwd=REPO, env=env,

@@ -170,7 +170,7 @@ class ErcotArchive(Source):
         taken: set[dt.date] = set()
         parts, notes = [], []
         for file in files:
-            frame, file_notes = spec.read(file)
+            frame, file_notes = _read(spec, file)
             notes.extend(file_notes)
             frame = _keep_days(frame, lambda day, f=file: f.covers(day) and day not in taken)
             taken |= {day for day in self.covered_days(dataset, year) if file.covers(day)}
@@ -183,3 +183,16 @@ class ErcotArchive(Source):
         for gap in quality.gaps:
             log.warning("ERCOT archive gap: %s", gap)
         return YearTable(frame, quality)
+
+
+class ArchiveReadError(SourceError):
+    """An archive file that cannot be read; the message names the dataset and the file."""
+
+
+def _read(spec: _Dataset, file: ArchiveFile) -> tuple[pd.DataFrame, list[str]]:
+    """One file's frame and notes; any failure to read it names the dataset, the year and the file."""
+    try:
+        return spec.read(file)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the file named: parquet, zip and xlsx errors differ
+        raise ArchiveReadError(f"{file.dataset} {file.year}: cannot read {file.path}: "
+                               f"{type(exc).__name__}: {exc}") from exc

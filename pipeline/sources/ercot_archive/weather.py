@@ -82,7 +82,7 @@ class ArchivedWeather(Source):
         paths = sorted(p for p in self.root.glob("*.parquet") if _PVGIS_FILE.fullmatch(p.name))
         if not paths:
             raise SourceError(f"no PVGIS weather files (actual_YYYY_LAT_LON.parquet) in {self.root}")
-        frame = sort_by_time(pd.concat([read_pvgis_hourly(p) for p in paths], ignore_index=True), WEATHER)
+        frame = sort_by_time(pd.concat([_read_weather(p) for p in paths], ignore_index=True), WEATHER)
         frame = WEATHER.conform(frame, where=f"{self.name} {self.root}")
         return YearTable(frame, YearQuality()), _complete_days(frame)
 
@@ -109,3 +109,11 @@ def _complete_days(frame: pd.DataFrame) -> dict[dt.date, frozenset[str]]:
         if count == ercot_time.hours_in_day(day):
             complete.setdefault(day, set()).add(str(location))
     return {day: frozenset(locations) for day, locations in complete.items()}
+
+
+def _read_weather(path: Path) -> pd.DataFrame:
+    """One PVGIS file; a failure to read it names the dataset and the file."""
+    try:
+        return read_pvgis_hourly(path)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the file named
+        raise SourceError(f"weather: cannot read {path}: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,139 @@
+"""Where the data root's files live, and how they are written: once, atomically, leaving no debris.
+
+Every target writes through a :class:`Store`. The guarantees are the same whatever the store:
+
+* **write once** (:meth:`Store.put_once`): the object appears complete or not at all, and an object
+  that already exists is never replaced; of two writers racing for one path, one wins and the
+  other is told so (``False``), with nothing of its attempt left behind;
+* **replace** (:meth:`Store.put`): an atomic overwrite, for the few files that are rewritten (the
+  status page) and for clearing invisible debris;
+* **set aside** (:meth:`Store.set_aside`): a corrupt file is renamed out of the way, kept for
+  inspection, so a rebuild can write the good one in its place.
+
+:class:`LocalStore` does this with a temporary file in the same folder, ``fsync`` and a hard link
+(``link(2)`` fails if the name exists, so creation is atomic and exclusive); the temporary file is
+always removed. New files get the permissions of the process umask.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from pathlib import Path
+from typing import Protocol
+
+TMP_MARK = ".tmp-"
+
+
+class StoreError(OSError):
+    """The store cannot be used as asked (not writable, not a folder, unreachable)."""
+
+
+class Store(Protocol):
+    def exists(self, path: str) -> bool: ...
+    def read_bytes(self, path: str) -> bytes: ...
+    def put_once(self, path: str, data: bytes) -> bool: ...
+    def put(self, path: str, data: bytes) -> None: ...
+    def append(self, path: str, data: bytes) -> None: ...
+    def set_aside(self, path: str, reason: str) -> str: ...
+    def check_writable(self, root: str) -> None: ...
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+class LocalStore:
+    """Files on a local (or mounted) filesystem."""
+
+    def exists(self, path: str) -> bool:
+        return os.path.isfile(path)
+
+    def read_bytes(self, path: str) -> bytes:
+        return Path(path).read_bytes()
+
+    def _temporary(self, path: str, data: bytes) -> str:
+        folder, name = os.path.split(path)
+        os.makedirs(folder or ".", exist_ok=True)
+        tmp = os.path.join(folder, f".{name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_umask())
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            _remove(tmp)
+            raise
+        return tmp
+
+    def put_once(self, path: str, data: bytes) -> bool:
+        tmp = self._temporary(path, data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
+                raise
+            # A filesystem without hard links: exclusive creation by rename is not atomic there,
+            # so check first; the window between check and rename is the filesystem's limit.
+            if os.path.exists(path):
+                return False
+            os.replace(tmp, path)
+            return True
+        finally:
+            _remove(tmp)
+        return True
+
+    def put(self, path: str, data: bytes) -> None:
+        tmp = self._temporary(path, data)
+        try:
+            os.replace(tmp, path)
+        finally:
+            _remove(tmp)
+
+    def append(self, path: str, data: bytes) -> None:
+        """Append ``data`` with one write to a file opened for appending (records never interleave)."""
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "a+b") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size:
+                handle.seek(size - 1)
+                if handle.read(1) != b"\n":
+                    data = b"\n" + data  # the previous writer died mid-line: start a fresh one
+            handle.write(data)
+
+    def set_aside(self, path: str, reason: str) -> str:
+        aside = f"{path}.{reason}-{secrets.token_hex(4)}"
+        os.replace(path, aside)
+        return aside
+
+    def check_writable(self, root: str) -> None:
+        """Create ``root`` if needed and prove a file can be written in it."""
+        if os.path.exists(root) and not os.path.isdir(root):
+            raise StoreError(f"data_root {root} is not a folder")
+        try:
+            os.makedirs(root, exist_ok=True)
+            probe = self._temporary(os.path.join(root, ".write-probe"), b"")
+        except OSError as exc:
+            raise StoreError(f"data_root {root} is not writable ({exc.strerror or exc})") from None
+        _remove(probe)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+LOCAL = LocalStore()
+
+
+def store_for(path: str | os.PathLike[str]) -> Store:
+    """The store holding ``path``."""
+    return LOCAL
