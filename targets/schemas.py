@@ -88,6 +88,15 @@ DATASETS: dict[str, Schema] = {
         WEATHER_FORECAST,
     )
 }
+# The settlement points a source has prices for: ERCOT's type (HU, SH, AH, LZ, LZEW, RN, PCCRN, ...)
+# and, where the source knows them, the load zone and hub the point settles in.
+SETTLEMENT_POINTS = Schema(
+    "settlement_points",
+    {"name": "str", "type": "str", "load_zone": "str", "hub": "str"},
+    key=("name",),
+    nullable=frozenset({"load_zone", "hub"}),
+)
+
 MARKET_DATASETS = ("rt_prices", "dam_prices", "load", "load_forecast", "renewables", "renewables_forecast")
 WEATHER_DATASETS = ("weather", "weather_forecast")
 FORECAST_DATASETS = frozenset({"load_forecast", "renewables_forecast", "weather_forecast"})

@@ -62,6 +62,15 @@ class Source(ABC):
     def fetch(self, dataset: str, day: dt.date) -> pd.DataFrame:
         """The canonical frame of ``dataset`` for key day ``day``, or :class:`DataUnavailable`."""
 
+    def settlement_points(self, day: dt.date) -> pd.DataFrame:
+        """Every settlement point this source has real-time prices for on ``day``.
+
+        A frame of :data:`targets.schemas.SETTLEMENT_POINTS` (``name``, ``type``, ``load_zone``,
+        ``hub``; the last two None where the source does not say). ``market.nodes: all`` means
+        every name listed here.
+        """
+        raise DataUnavailable("settlement_points", day, f"the {self.name} source does not list its settlement points")
+
     def fetch_many(self, dataset: str, days: Iterable[dt.date]) -> dict[dt.date, pd.DataFrame]:
         """Several key days at once; sources override this where a bulk read is cheaper."""
         return {day: self.fetch(dataset, day) for day in days}
