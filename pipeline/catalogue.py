@@ -17,6 +17,7 @@ publication schedule of each report in :mod:`pipeline.publication`.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 # --- reports -------------------------------------------------------------------------------------
@@ -61,8 +62,12 @@ NP4_732_CD = Report("NP4-732-CD", "Wind Power Production - Hourly Averaged Actua
 NP4_737_CD = Report("NP4-737-CD", "Solar Power Production - Hourly Averaged Actual and Forecasted Values",
                     13483, "/np4-737-cd/spp_hrly_avrg_actl_fcast")
 NP4_722_CD = Report("NP4-722-CD", "Temperature Forecast by Weather Zone", 12325)
+NP4_188_CD = Report("NP4-188-CD", "DAM Clearing Prices for Capacity (ancillary services)", 12329,
+                    "/np4-188-cd/dam_clear_price_for_cap")
+NP4_160_SG = Report("NP4-160-SG", "Settlement Points List and Electrical Buses Mapping", 10008)
 NP6_785_ER = Report("NP6-785-ER", "Historical RTM Load Zone and Hub Prices (annual workbook)", 13061)
 NP4_180_ER = Report("NP4-180-ER", "Historical DAM Load Zone and Hub Prices (annual workbook)", 13060)
+NP4_181_ER = Report("NP4-181-ER", "Historical DAM Clearing Prices for Capacity (annual)", 13091)
 
 # Files of the archive folder that are not ERCOT report ids of their own.
 GRIDSTATUS_RT = Report("NP6-785-ER (gridstatus export)",
@@ -71,6 +76,8 @@ GRIDSTATUS_RT = Report("NP6-785-ER (gridstatus export)",
 NATIVE_LOAD = Report("Native_Load", "ERCOT Hourly Load Data Archive", page="https://www.ercot.com/gridinfo/load/load_hist")
 FUEL_MIX = Report("IntGenByFuel", "ERCOT Fuel Mix Report (15-min generation by fuel)",
                   page="https://www.ercot.com/gridinfo/generation")
+METEOSTAT_HOURLY = Report("Meteostat hourly", "hourly station observations (temperature, humidity) via Meteostat",
+                          page="https://dev.meteostat.net/")
 PVGIS_HOURLY = Report(
     "PVGIS hourly", "EU JRC PVGIS hourly series (T2m, WS10m; UTC stamped at :30)",
     page="https://joint-research-centre.ec.europa.eu/photovoltaic-geographical-information-system-pvgis_en",
@@ -91,6 +98,9 @@ LOAD_ZONES: tuple[str, ...] = ("LZ_AEN", "LZ_CPS", "LZ_HOUSTON", "LZ_LCRA", "LZ_
 HUBS_AND_ZONES: tuple[str, ...] = (*HUBS, *HUB_AVERAGES, *LOAD_ZONES)
 #: The system-wide price the features compare each node with.
 SYSTEM_NODE = "HB_HUBAVG"
+#: ERCOT's settlement point type (NP6-905-CD SettlementPointType) of each hub, hub average and load zone.
+HUB_ZONE_TYPES: dict[str, str] = {**{hub: "HU" for hub in HUBS}, "HB_BUSAVG": "SH", "HB_HUBAVG": "AH",
+                                  **{zone: "LZ" for zone in LOAD_ZONES}}
 #: Settlement point types of the energy-weighted load-zone copies (NP6-905-CD / NP6-785-ER).
 ENERGY_WEIGHTED_TYPES = frozenset({"LZEW", "LZ_DCEW"})
 
@@ -125,6 +135,15 @@ ZONE_SPELLINGS: dict[str, str] = {
 
 #: The ``fuel`` values of renewables frames (system-wide MW).
 FUELS: tuple[str, ...] = ("wind", "solar")
+
+# --- ancillary services --------------------------------------------------------------------------
+
+#: The ancillary services whose day-ahead clearing prices (MCPC, $/MW per hour) ERCOT publishes:
+#: regulation up and down, responsive reserve, non-spinning reserve, and ERCOT Contingency Reserve
+#: Service. High reserve prices in the DAM mean the market expects scarcity.
+ANCILLARY_SERVICES: tuple[str, ...] = ("REGUP", "REGDN", "RRS", "NSPIN", "ECRS")
+#: Services that began after the market did: their prices exist only from this delivery day on.
+ANCILLARY_SERVICE_START = {"ECRS": dt.date(2023, 6, 10)}
 
 # --- the forecast ----------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ dataset              ERCOT report                                  public
 ==================== ============================================= ===================================
 rt_prices            NP6-905-CD (15-min SPP) / NP6-788-CD (SCED)   each interval 5 min after it ends
 dam_prices           NP4-190-CD DAM SPP                            13:30 on d-1 (after DAM clears)
+ancillary_prices     NP4-188-CD DAM clearing prices for capacity   13:30 on d-1 (with the DAM)
 load                 NP6-345-CD actual load by weather zone        06:00 on d+1 (posted once, early)
 renewables           NP4-732-CD / NP4-737-CD actuals               each hour 2 h after it ends
 load_forecast        NP3-565-CD 7-day load forecast                05:30 on d (hourly posts; vintage)
@@ -69,6 +70,7 @@ RULES: dict[str, Rule] = {
     for rule in (
         Rule("rt_prices", "delivery", after_interval_end=pd.Timedelta(minutes=5)),
         Rule("dam_prices", "delivery", local_time="13:30", day_offset=-1),
+        Rule("ancillary_prices", "delivery", local_time="13:30", day_offset=-1),
         Rule("load", "delivery", local_time="06:00", day_offset=1),
         Rule("renewables", "delivery", after_interval_end=pd.Timedelta(hours=2)),
         Rule("load_forecast", "vintage", local_time="05:30"),

@@ -83,17 +83,17 @@ class Layout:
         return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{self.tags.model}.decision.json"))
 
     def gate_records(self, train_days: list[dt.date]) -> dict[dt.date, dict]:
-        """The gate decisions on disk among ``train_days``, keyed by train day.
-
-        A candidate with a failure record (its training failed, or its artifact failed the
-        integrity check) is left out: it never serves.
-        """
+        """The gate decisions on disk among ``train_days``, keyed by train day."""
         records = {}
         for day in train_days:
             target = self.model_decision(day)
-            if target.exists() and not self.model_failure(day).exists():
+            if target.exists():
                 records[day] = target.read()
         return records
+
+    def failed_models(self, train_days: list[dt.date]) -> set[dt.date]:
+        """The train days among ``train_days`` with a failure record (training failed, or the artifact was invalid)."""
+        return {day for day in train_days if self.model_failure(day).exists()}
 
     def model_failure(self, train_day: dt.date) -> JsonTarget:
         return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{self.tags.model}.failed.json"))

@@ -28,6 +28,13 @@ DAM_PRICES = Schema(
     key=("node", "interval_start"),
 )
 
+# Day-ahead ancillary service clearing prices (NP4-188-CD / NP4-181-ER), $/MW per hour.
+ANCILLARY_PRICES = Schema(
+    "ancillary_prices",
+    {"interval_start": "utc", "service": "str", "price": "float", "published_at": "utc"},
+    key=("service", "interval_start"),
+)
+
 LOAD = Schema(
     "load",
     {"interval_start": "utc", "zone": "str", "load_mw": "float", "published_at": "utc"},
@@ -80,6 +87,7 @@ DATASETS: dict[str, Schema] = {
     for schema in (
         RT_PRICES,
         DAM_PRICES,
+        ANCILLARY_PRICES,
         LOAD,
         LOAD_FORECAST,
         RENEWABLES,
@@ -97,7 +105,8 @@ SETTLEMENT_POINTS = Schema(
     nullable=frozenset({"load_zone", "hub"}),
 )
 
-MARKET_DATASETS = ("rt_prices", "dam_prices", "load", "load_forecast", "renewables", "renewables_forecast")
+MARKET_DATASETS = ("rt_prices", "dam_prices", "ancillary_prices", "load", "load_forecast", "renewables",
+                   "renewables_forecast")
 WEATHER_DATASETS = ("weather", "weather_forecast")
 FORECAST_DATASETS = frozenset({"load_forecast", "renewables_forecast", "weather_forecast"})
 
@@ -140,7 +149,8 @@ FORECAST = Schema(
     key=("node", "threshold", "interval_start"),
 )
 
-BASELINE_COLUMNS = ("p_climatology", "p_persistence_yesterday", "p_persistence_last_week", "p_logistic")
+BASELINE_COLUMNS = ("p_climatology", "p_persistence_yesterday", "p_persistence_last_week", "p_logistic",
+                    "p_dam_asof")
 
 PREDICTIONS = Schema(
     "predictions",
@@ -148,7 +158,11 @@ PREDICTIONS = Schema(
         **FORECAST.columns,
         "outcome": "int",
         "price_max": "float",
+        "price_mean": "float",
+        "dam_asof": "float",
         **{column: "float" for column in BASELINE_COLUMNS},
     },
     key=("forecast_date", "node", "threshold", "interval_start"),
+    # The issue day's DAM price at the target hour: absent where the source has no DAM prices.
+    nullable=frozenset({"dam_asof"}),
 )

@@ -8,14 +8,15 @@ import logging
 import pandas as pd
 import pytest
 
-from pipeline import ercot_time
+from pipeline import catalogue, ercot_time
 from pipeline.sources import ercot_api
 from pipeline.sources.base import DataUnavailable, SourceError
 from pipeline.sources.ercot_api import CLIENT_ID, ErcotApi
 from pipeline.sources.http import HttpError, Unauthorized
-from targets.schemas import DAM_PRICES, LOAD, LOAD_FORECAST, RENEWABLES_FORECAST, RT_PRICES
+from targets.schemas import DAM_PRICES, LOAD, LOAD_FORECAST, RENEWABLES_FORECAST, RT_PRICES, SETTLEMENT_POINTS
+from tests.conftest import SHARED_DATA
 from tests.conftest_http import *  # noqa: F403 (fixtures)
-from tests.conftest_http import FakeClock
+from tests.conftest_http import FakeClock, settlement_points_zip, typed_spp_csv
 from tests.helpers import assert_canonical
 from tests.http_server import (
     API_BASE_PATH,
@@ -370,3 +371,80 @@ def test_whole_fetch_never_logs_a_secret(api: ErcotApi, http_server: LocalServer
         api.fetch("dam_prices", DAY)
     assert caplog.records  # retries and the token were logged ...
     assert not [s for s in SECRETS for r in caplog.records if s in r.getMessage()]  # ... without secrets
+
+
+# --- settlement points ---------------------------------------------------------------------------------------
+
+REAL_SPP = (SHARED_DATA / "ercot_formats" / "NP6-905-CD"
+            / "cdr.00012301.0000000000000000.20240329.010211.SPPHLZNP6905_20240329_0100.csv")
+MAPPING_NAME = "CIM_Jul_ML1_1_07082024_SP_List_and_EB_Mapping"
+BUSES = (("AEEC_B", "LZ_WEST", "AEEC", ""), ("DECKER_B", "LZ_SOUTH", "AGUAYO_UNIT1", ""),
+         ("ODEHV_5", "LZ_WEST", "AJAXWIND_RN", "HB_WEST"))
+POINTS = [("HB_NORTH", "HU", 1.0), ("HB_BUSAVG", "SH", 1.1), ("LZ_AEN", "LZ", 2.0), ("LZ_AEN", "LZEW", 2.1),
+          ("AEEC", "RN", 3.0), ("AGUAYO_UNIT1", "RN", 3.1), ("AJAXWIND_RN", "RN", 3.2), ("NEWNODE_RN", "RN", 3.3)]
+
+
+def publish_price_files(archive: FakeArchive, day: dt.date, last_points=POINTS) -> None:
+    archive.publish(f"SPPHLZNP6905_{day:%Y%m%d}_0015", at(day, "00:17"), typed_spp_csv(day, 1, 1, POINTS[:1]))
+    archive.publish(f"SPPHLZNP6905_{day:%Y%m%d}_2400", at(day + dt.timedelta(days=1), "00:02"),
+                    typed_spp_csv(day, 24, 4, last_points))
+
+
+def test_settlement_points_from_the_archive_with_zones_from_the_list(api: ErcotApi, http_server: LocalServer) -> None:
+    prices, lists = FakeArchive(http_server, "np6-905-cd"), FakeArchive(http_server, "np4-160-sg")
+    publish_price_files(prices, DAY)
+    lists.publish(MAPPING_NAME, at(DAY - dt.timedelta(days=2), "00:05"), "",
+                  payload=settlement_points_zip(BUSES, (("DECKER_B", "LZ_AEN"),)))
+
+    frame = SETTLEMENT_POINTS.conform(api.settlement_points(DAY))
+
+    assert frame.set_index("name")[["type", "load_zone", "hub"]].to_dict("index") == {
+        "AEEC": {"type": "RN", "load_zone": "LZ_WEST", "hub": None},
+        "AGUAYO_UNIT1": {"type": "RN", "load_zone": "LZ_AEN", "hub": None},
+        "AJAXWIND_RN": {"type": "RN", "load_zone": "LZ_WEST", "hub": "HB_WEST"},
+        "HB_BUSAVG": {"type": "SH", "load_zone": None, "hub": "HB_BUSAVG"},
+        "HB_NORTH": {"type": "HU", "load_zone": None, "hub": "HB_NORTH"},
+        "LZ_AEN": {"type": "LZ", "load_zone": "LZ_AEN", "hub": None},
+        "NEWNODE_RN": {"type": "RN", "load_zone": None, "hub": None},
+    }
+    # only the day's newest price file is downloaded
+    assert prices.bulk_requests()[0].json() == {"docIds": [prices.documents[1].doc_id]}
+    listing = http_server.requests_to(f"{API_BASE_PATH}/archive/np4-160-sg")[0]
+    assert listing.param("postDatetimeTo") == "2024-07-11T01:20:00"  # up to the day's price window, an hour of slack
+
+
+def test_settlement_points_of_the_real_908_point_file(api: ErcotApi, http_server: LocalServer) -> None:
+    if not REAL_SPP.is_file():
+        pytest.skip(f"the real 908-point NP6-905-CD file is not at {REAL_SPP} (see ../shared/data/ercot_formats)")
+    prices = FakeArchive(http_server, "np6-905-cd")
+    day = dt.date(2024, 3, 29)
+    prices.publish("SPPHLZNP6905_20240329_0100", at(day, "01:02"), REAL_SPP.read_text())
+    FakeArchive(http_server, "np4-160-sg")
+    frame = SETTLEMENT_POINTS.conform(api.settlement_points(day))
+    assert len(frame) == 896 and frame["name"].is_unique
+    assert set(frame.loc[frame["type"].isin(["LZ", "LZ_DC"]), "load_zone"]) == {
+        *catalogue.LOAD_ZONES, "DC_E", "DC_L", "DC_N", "DC_R"}
+    assert frame.loc[frame["type"] == "RN", "load_zone"].isna().all()  # no list in the archive window
+
+
+def test_settlement_points_without_the_list_in_the_archive(api: ErcotApi, http_server: LocalServer,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    publish_price_files(FakeArchive(http_server, "np6-905-cd"), DAY)  # no /archive/np4-160-sg route: 404
+    with caplog.at_level(logging.WARNING):
+        frame = api.settlement_points(DAY)
+    assert frame.set_index("name").loc["AEEC"].tolist() == ["RN", None, None]
+    assert "no load zone or hub" in caplog.text and "HTTP 404" in caplog.text
+    assert not [s for s in SECRETS for r in caplog.records if s in r.getMessage()]
+
+
+def test_settlement_points_of_a_day_the_archive_lacks(api: ErcotApi, http_server: LocalServer) -> None:
+    FakeArchive(http_server, "np6-905-cd")
+    with pytest.raises(DataUnavailable, match="settlement_points for 2024-07-10 is unavailable: NP6-905-CD"):
+        api.settlement_points(DAY)
+
+
+def test_settlement_points_refuse_a_price_file_with_two_types_for_a_name(api: ErcotApi,
+                                                                          http_server: LocalServer) -> None:
+    publish_price_files(FakeArchive(http_server, "np6-905-cd"), DAY, [("AEEC", "RN", 1.0), ("AEEC", "PUN", 1.0)])
+    with pytest.raises(SourceError, match=r"'AEEC' is listed with several types \['PUN', 'RN'\]"):
+        api.settlement_points(DAY)

@@ -19,7 +19,7 @@ from pipeline.sources.base import DataUnavailable
 from pipeline.sources.ercot_archive import ArchivedWeather, ErcotArchive, read_ercot_table, read_gridstatus_rt
 from pipeline.sources.ercot_archive import source as archive_source
 from pipeline.sources.ercot_files import rt_spp_to_canonical
-from targets.schemas import DAM_PRICES, LOAD, RENEWABLES, RT_PRICES, WEATHER
+from targets.schemas import DAM_PRICES, LOAD, RENEWABLES, RT_PRICES, SETTLEMENT_POINTS, WEATHER
 from tests.conftest import SHARED_DATA
 from tests.helpers import assert_canonical
 
@@ -365,7 +365,30 @@ def test_the_year_cache_is_bounded(shared_data: Path) -> None:
 
 @pytest.fixture(scope="module")
 def weather() -> ArchivedWeather:
-    return ArchivedWeather(_require_shared_data() / "weather")
+    """The PVGIS points (a folder with station files reads those instead; see the station tests)."""
+    return ArchivedWeather(_require_shared_data() / "weather" / "site_hourly")
+
+
+def test_a_weather_folder_with_station_files_reads_the_stations(shared_data: Path) -> None:
+    stations = ArchivedWeather(shared_data / "weather")
+    assert stations.root.name == "station_hourly"
+    frame = stations.fetch("weather", dt.date(2021, 2, 15))  # Winter Storm Uri in Houston
+    assert_canonical(frame, WEATHER)
+    assert set(frame["location"]) == {"HOUSTON"} and len(frame) == 24
+    assert frame["temperature_c"].min() <= -8 and frame["wind_speed_ms"].isna().all()
+    # Hourly observations: public an hour after each hour ends, and the repeated fall-back hour is there.
+    assert (frame["published_at"] - frame["interval_start"] == pd.Timedelta(hours=2)).all()
+    assert len(stations.fetch("weather", dt.date(2021, 11, 7))) == 25
+
+
+def test_a_station_day_missing_a_few_hours_is_served_and_one_missing_many_is_not(shared_data: Path) -> None:
+    stations = ArchivedWeather(shared_data / "weather")
+    table, _ = stations._table
+    counts = table.frame.groupby(ercot_time.operating_day_of(table.frame["interval_start"])).size()
+    short = [day for day, n in counts.items() if 20 <= n < ercot_time.hours_in_day(day)]
+    very_short = [day for day, n in counts.items() if n < ercot_time.hours_in_day(day) - 4]
+    assert short and stations.covers("weather", short[0])
+    assert very_short and not stations.covers("weather", very_short[0])
 
 
 def test_weather_day_has_every_hour_per_location(shared_data: Path, weather: ArchivedWeather) -> None:
@@ -391,3 +414,26 @@ def test_weather_days_outside_the_files_are_unavailable(shared_data: Path, weath
         weather.fetch("weather", dt.date(2020, 12, 31))
     with pytest.raises(DataUnavailable):
         weather.fetch("weather_forecast", dt.date(2021, 6, 1))
+
+
+# --- settlement points -----------------------------------------------------------------------------------------
+
+
+def test_settlement_points_are_the_hubs_and_zones_of_the_years_rt_files(shared_data: Path,
+                                                                        archive: ErcotArchive) -> None:
+    frame = SETTLEMENT_POINTS.conform(archive.settlement_points(dt.date(2021, 2, 15)))
+    assert frame["name"].tolist() == sorted(catalogue.HUBS_AND_ZONES)
+    points = frame.set_index("name")
+    assert set(points.loc[list(catalogue.HUBS), "type"]) == {"HU"}
+    assert (points.loc["HB_BUSAVG", "type"], points.loc["HB_HUBAVG", "type"]) == ("SH", "AH")
+    assert set(points.loc[list(catalogue.LOAD_ZONES), "type"]) == {"LZ"}
+    for name in HUBS:
+        assert points.loc[name, ["load_zone", "hub"]].tolist() == [None, name]
+    for name in catalogue.LOAD_ZONES:
+        assert points.loc[name, ["load_zone", "hub"]].tolist() == [name, None]
+
+
+def test_settlement_points_of_a_year_without_rt_files_are_unavailable(shared_data: Path,
+                                                                      archive: ErcotArchive) -> None:
+    with pytest.raises(DataUnavailable, match="settlement_points for 2018-06-01 is unavailable: no rt_prices file"):
+        archive.settlement_points(dt.date(2018, 6, 1))

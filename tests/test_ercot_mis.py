@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pandas as pd
 import pytest
@@ -11,7 +12,9 @@ from pipeline import ercot_time
 from pipeline.catalogue import NP4_190_CD, NP6_788_CD
 from pipeline.sources.base import DataUnavailable, SourceError
 from pipeline.sources.ercot_documents import Document, latest_reposts, publish_time
-from pipeline.sources.ercot_mis import ErcotMis
+from pipeline.sources.ercot_mis import ErcotMis, parse_listing
+from pipeline.catalogue import NP4_160_SG
+from pipeline.sources.ercot_points import catalogue_points, mapping_document
 from targets.schemas import (
     DAM_PRICES,
     LOAD,
@@ -19,9 +22,12 @@ from targets.schemas import (
     RENEWABLES,
     RENEWABLES_FORECAST,
     RT_PRICES,
+    SETTLEMENT_POINTS,
     WEATHER_FORECAST,
 )
+from tests.conftest import SHARED_DATA
 from tests.conftest_http import *  # noqa: F403 (fixtures)
+from tests.conftest_http import FakeMisWithZips, settlement_points_zip, typed_spp_csv
 from tests.helpers import assert_canonical
 from tests.http_server import (
     MIS_LIST_PATH,
@@ -377,3 +383,138 @@ def test_latest_reposts_dedupes_ids_and_prefers_the_latest_repost() -> None:
     ]
     assert [d.doc_id for d in latest_reposts(docs)] == ["3", "2", "4"]
     assert NP6_788_CD.emil == "np6-788-cd"
+
+
+# --- settlement points ----------------------------------------------------------------------------------------
+
+REAL_SPP = (SHARED_DATA / "ercot_formats" / "NP6-905-CD"
+            / "cdr.00012301.0000000000000000.20240329.010211.SPPHLZNP6905_20240329_0100.csv")
+POINTS_DAY = dt.date(2024, 3, 29)
+MAPPING_NAME = "CIM_Mar_ML3_1_03262024_SP_List_and_EB_Mapping"
+# (ELECTRICAL_BUS, SETTLEMENT_LOAD_ZONE, RESOURCE_NODE, HUB) rows of a small NP4-160-SG list
+BUSES = (
+    ("0001", "LZ_SOUTH", "", ""),  # a bus that is no settlement point
+    ("7RNCH_1", "LZ_WEST", "7RNCHSLR_ALL", ""),
+    ("AEEC_B", "LZ_WEST", "AEEC", ""),
+    ("DECKER_B", "LZ_SOUTH", "AGUAYO_UNIT1", ""),  # in a NOIE zone (below): LZ_AEN wins
+    ("ODEHV_5", "LZ_WEST", "AJAXWIND_RN", "HB_WEST"),  # a resource node on a hub bus
+    ("TWIN_1", "LZ_NORTH", "AMO_AMOCO_1", ""),
+    ("TWIN_2", "LZ_HOUSTON", "AMO_AMOCO_1", ""),  # two buses that disagree: no load zone
+)
+NOIE_BUSES = (("DECKER_B", "LZ_AEN"),)
+
+
+@pytest.fixture
+def zmis(http_server: LocalServer) -> FakeMisWithZips:
+    return FakeMisWithZips(http_server)
+
+
+def real_spp_text() -> str:
+    if not REAL_SPP.is_file():
+        pytest.skip(f"the real 908-point NP6-905-CD file is not at {REAL_SPP} (see ../shared/data/ercot_formats)")
+    return REAL_SPP.read_text()
+
+
+def publish_points(zmis: FakeMisWithZips, spp_text: str) -> None:
+    """An early file of the day with two hubs, then the real one (posted 01:02:11), then the list."""
+    zmis.publish(12301, "SPPHLZNP6905_20240329_0015", at(POINTS_DAY, "00:17"),
+                 typed_spp_csv(POINTS_DAY, 1, 1, [("HB_NORTH", "HU", 1.0), ("HB_WEST", "HU", 2.0)]))
+    zmis.publish(12301, "SPPHLZNP6905_20240329_0100", at(POINTS_DAY, "01:02") + pd.Timedelta(seconds=11), spp_text)
+    zmis.publish_zip(NP4_160_SG.report_type_id, MAPPING_NAME, at(POINTS_DAY - dt.timedelta(days=3), "00:05"),
+                     settlement_points_zip(BUSES, NOIE_BUSES))
+
+
+def test_settlement_points_are_the_newest_price_file_with_zones_from_the_list(
+    mis_config, clock, rng, zmis: FakeMisWithZips, http_server: LocalServer
+) -> None:
+    publish_points(zmis, real_spp_text())
+    source = ErcotMis(mis_config, nodes=NODES, sleep=clock.sleep, rng=rng)  # nodes do not narrow the list
+
+    frame = SETTLEMENT_POINTS.conform(source.settlement_points(POINTS_DAY))
+
+    assert len(frame) == 896  # 908 rows less the LZEW / LZ_DCEW copies of 8 load zones and 4 DC ties
+    assert frame["type"].value_counts().to_dict() == {"RN": 592, "PCCRN": 165, "LCCRN": 70, "PUN": 50, "LZ": 8,
+                                                       "HU": 5, "LZ_DC": 4, "SH": 1, "AH": 1}
+    points = frame.set_index("name")
+    assert points.loc["HB_NORTH"].tolist() == ["HU", None, "HB_NORTH"]
+    assert points.loc["HB_HUBAVG", "type"] == "AH" and points.loc["HB_BUSAVG", "hub"] == "HB_BUSAVG"
+    assert points.loc["LZ_HOUSTON"].tolist() == ["LZ", "LZ_HOUSTON", None]
+    assert points.loc["DC_E"].tolist() == ["LZ_DC", "DC_E", None]
+    assert points.loc["AEEC"].tolist() == ["RN", "LZ_WEST", None]
+    assert points.loc["AGUAYO_UNIT1", "load_zone"] == "LZ_AEN"
+    assert points.loc["AJAXWIND_RN"].tolist() == ["RN", "LZ_WEST", "HB_WEST"]
+    assert points.loc["AMO_AMOCO_1"].tolist() == ["PCCRN", None, None]
+    assert points.loc["AMOCOOIL_CC1"].tolist() == ["LCCRN", None, None]  # not in the list
+    mapping = next(d for d in zmis.documents[NP4_160_SG.report_type_id])
+    assert mapping.doc_id in zmis.downloads() and len(zmis.downloads()) == 2  # the newest price file + the list
+    assert {r.param("reportTypeId") for r in http_server.requests_to(MIS_LIST_PATH)} == {"12301", "10008"}
+
+
+def test_settlement_points_on_a_synthetic_day(source: ErcotMis, zmis: FakeMisWithZips) -> None:
+    points = [("HB_NORTH", "HU", 1.0), ("HB_HUBAVG", "AH", 1.0), ("LZ_WEST", "LZ", 2.0), ("LZ_WEST", "LZEW", 2.1),
+              ("DC_L", "LZ_DC", 3.0), ("DC_L", "LZ_DCEW", 3.0), ("AEEC", "RN", 4.0), ("7RNCHSLR_ALL", "RN", 4.5)]
+    zmis.publish(12301, "SPPHLZNP6905_20240710_2400", at(DAY + dt.timedelta(days=1), "00:02"),
+                 typed_spp_csv(DAY, 24, 4, points))
+    zmis.publish_zip(10008, MAPPING_NAME, at(DAY, "00:05"), settlement_points_zip(BUSES, NOIE_BUSES))
+    zmis.publish_zip(10008, "CIM_Jul_ML1_2_07172024_SP_List_and_EB_Mapping", at(DAY + dt.timedelta(days=6), "00:05"),
+                     settlement_points_zip([("AEEC_B", "LZ_NORTH", "AEEC", "")]))  # a later model: not used
+
+    frame = SETTLEMENT_POINTS.conform(source.settlement_points(DAY))
+
+    assert frame["name"].tolist() == ["7RNCHSLR_ALL", "AEEC", "DC_L", "HB_HUBAVG", "HB_NORTH", "LZ_WEST"]
+    assert frame.set_index("name")["load_zone"].to_dict() == {
+        "7RNCHSLR_ALL": "LZ_WEST", "AEEC": "LZ_WEST", "DC_L": "DC_L", "HB_HUBAVG": None, "HB_NORTH": None,
+        "LZ_WEST": "LZ_WEST"}
+
+
+def test_settlement_points_without_the_list_have_no_zones(source: ErcotMis, zmis: FakeMisWithZips,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    zmis.publish(12301, "SPPHLZNP6905_20240710_0015", at(DAY, "00:17"),
+                 typed_spp_csv(DAY, 1, 1, [("HB_NORTH", "HU", 1.0), ("AEEC", "RN", 4.0)]))
+    with caplog.at_level(logging.WARNING):
+        frame = source.settlement_points(DAY)
+    assert frame.set_index("name").loc["AEEC"].tolist() == ["RN", None, None]
+    assert "MIS lists no NP4-160-SG file" in caplog.text
+
+
+def test_a_broken_list_leaves_zones_empty_and_says_why(source: ErcotMis, zmis: FakeMisWithZips,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    zmis.publish(12301, "SPPHLZNP6905_20240710_0015", at(DAY, "00:17"),
+                 typed_spp_csv(DAY, 1, 1, [("AEEC", "RN", 4.0)]))
+    zmis.publish_zip(10008, MAPPING_NAME, at(DAY, "00:05"), truncated(settlement_points_zip(BUSES)))
+    with caplog.at_level(logging.WARNING):
+        frame = source.settlement_points(DAY)
+    assert frame["load_zone"].tolist() == [None]
+    assert "not a complete zip archive" in caplog.text and MAPPING_NAME in caplog.text
+
+
+def test_settlement_points_of_a_day_without_price_files_are_unavailable(source: ErcotMis,
+                                                                        zmis: FakeMisWithZips) -> None:
+    zmis.publish(12301, "SPPHLZNP6905_20240720_0015", at(DAY + dt.timedelta(days=10), "00:17"),
+                 typed_spp_csv(DAY, 1, 1, [("AEEC", "RN", 4.0)]))
+    with pytest.raises(DataUnavailable, match="settlement_points for 2024-07-10.*no longer listed"):
+        source.settlement_points(DAY)
+
+
+def test_the_list_is_listed_once_without_csv_twins(zmis: FakeMisWithZips, mis_config, clock, rng) -> None:
+    zmis.publish_zip(10008, MAPPING_NAME, at(DAY, "00:05"), settlement_points_zip(BUSES))
+    documents = ErcotMis(mis_config, sleep=clock.sleep, rng=rng).list_documents(NP4_160_SG)
+    assert [d.name for d in documents] == [MAPPING_NAME]
+    payload = zmis.listing_json(10008)
+    assert parse_listing(payload, where="x") == []  # the twinned rule would drop it
+    assert len(parse_listing(payload, where="x", twins=False)) == 1
+
+
+def test_the_model_in_force_is_the_newest_posted_by_the_day_else_the_oldest_listed() -> None:
+    t = pd.Timestamp("2024-07-10T05:00Z")
+    docs = [Document("1", "A", t - pd.Timedelta(days=8)), Document("2", "B", t - pd.Timedelta(days=1)),
+            Document("3", "C", t + pd.Timedelta(days=6)), Document("4", "D", t + pd.Timedelta(days=13))]
+    assert mapping_document(docs, t).doc_id == "2"
+    assert mapping_document(docs[2:], t).doc_id == "3"  # MIS no longer lists older models: the closest
+    assert mapping_document([], t) is None
+
+
+def test_catalogue_points_refuse_a_name_of_unknown_type() -> None:
+    assert catalogue_points(["HB_PAN", "LZ_CPS"], "f", NP6_788_CD)["type"].tolist() == ["HU", "LZ"]
+    with pytest.raises(SourceError, match=r"\['XYZ_RN'\] are not hubs or load zones"):
+        catalogue_points(["HB_PAN", "XYZ_RN"], "f", NP6_788_CD)

@@ -129,7 +129,8 @@ def test_fetch_daily_requires_the_files_public_by_midnight(ops_config) -> None:
     assert ("FetchDamPrices", "2024-07-18") in names  # cleared 13:30 on the 17th
     assert ("FetchLoadForecast", "2024-07-17") in names
     assert ("FetchLoad", "2024-07-16") in names  # posted 06:00 on the 17th
-    assert len(names) == 8
+    assert ("FetchAncillaryPrices", "2024-07-18") in names  # cleared with the DAM
+    assert len(names) == 9
 
 
 def test_retraining_trains_on_cadence_dates_only_so_any_trigger_is_harmless(ops_config) -> None:

@@ -18,9 +18,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from pipeline import ercot_time
-from pipeline.catalogue import FUELS, HUBS_AND_ZONES, MAIN_HUBS, SYSTEM_ZONE, WEATHER_ZONES
-from pipeline.sources.synthetic import SyntheticMarket
-from targets.schemas import DATASETS, FORECAST_DATASETS
+from pipeline.catalogue import (
+    FUELS, HUB_AVERAGES, HUBS, HUBS_AND_ZONES, LOAD_ZONES, MAIN_HUBS, SYSTEM_ZONE, WEATHER_ZONES,
+)
+from pipeline.sources.synthetic import SyntheticMarket, universe_names
+from pipeline.sources.synthetic import market as market_module
+from pipeline.sources.synthetic.prices import resource_node
+from pipeline.sources.synthetic.universe import NAME_PATTERN, universe
+from targets.schemas import DATASETS, FORECAST_DATASETS, SETTLEMENT_POINTS
 from tests.helpers import assert_canonical
 
 SEED = 20240101
@@ -347,3 +352,180 @@ def test_consecutive_vintages_agree_more_than_distant_ones(market: SyntheticMark
         near.append((newest - system[vintage_columns[i - 1]]).abs().mean())
         far.append((newest - system[vintage_columns[i - 6]]).abs().mean())
     assert np.mean(near) < 0.8 * np.mean(far)
+
+
+# --- the universe of resource nodes -------------------------------------------------------------------
+
+AUGUST_2023 = [dt.date(2023, 8, 1) + dt.timedelta(days=i) for i in range(31)]
+
+
+@pytest.fixture(scope="module")
+def nodes() -> pd.DataFrame:
+    """The universe of SEED with every node's attributes."""
+    return universe(SEED).frame()
+
+
+def _prices(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.pivot(index="interval_start", columns="node", values="price")
+
+
+def test_the_universe_has_over_a_thousand_unique_valid_nodes_and_depends_only_on_the_seed(nodes: pd.DataFrame) -> None:
+    assert len(nodes) >= 1_000
+    assert nodes["name"].is_unique
+    assert all(NAME_PATTERN.match(name) for name in nodes["name"])
+    assert not set(nodes["name"]) & set(HUBS_AND_ZONES)
+    assert not nodes["name"].str.startswith(("HB_", "LZ_")).any()
+    assert nodes["name"].str.contains("_").all()  # <PLANT>_<UNIT>
+    fresh = universe.__wrapped__(SEED)  # rebuilt, not the cached object
+    assert fresh == universe(SEED) and universe_names(SEED) == tuple(nodes["name"])
+    assert len(set(universe_names(SEED + 1)) & set(nodes["name"])) < 50  # another seed, another universe
+
+
+def test_settlement_points_list_hubs_zones_and_the_universe_the_same_every_day(market: SyntheticMarket) -> None:
+    points = market.settlement_points(SUMMER_DAY)
+    conformed = SETTLEMENT_POINTS.conform(points)
+    assert list(conformed["name"][: len(HUBS_AND_ZONES)]) == list(HUBS_AND_ZONES)
+    types = dict(zip(points["name"], points["type"]))
+    assert {types[hub] for hub in HUBS} == {"HU"} and {types[zone] for zone in LOAD_ZONES} == {"LZ"}
+    assert sorted(types[average] for average in HUB_AVERAGES) == ["AH", "SH"]
+    nodes = points.iloc[len(HUBS_AND_ZONES) :]
+    assert len(nodes) >= 1_000 and tuple(nodes["name"]) == universe_names(SEED)
+    counts = nodes["type"].value_counts()
+    assert set(counts.index) == {"RN", "LCCRN", "PCCRN", "PUN"}
+    assert counts["RN"] > 0.6 * len(nodes) and counts["PCCRN"] > counts["LCCRN"] > 20
+    assert nodes["load_zone"].isin(LOAD_ZONES).all() and nodes["hub"].isin(HUBS).all()
+    zones = points[points["type"] == "LZ"]
+    assert (zones["load_zone"] == zones["name"]).all() and zones["hub"].isin(HUBS).all()
+    for day in (dt.date(2019, 1, 1), FALL_BACK):
+        pd.testing.assert_frame_equal(SyntheticMarket(SEED).settlement_points(day), points)
+
+
+def test_universe_geography_is_consistent(nodes: pd.DataFrame) -> None:
+    by_region = nodes.groupby("region")
+    assert set(by_region.get_group("FAR_WEST")["load_zone"]) == {"LZ_WEST"}
+    assert set(by_region.get_group("FAR_WEST")["hub"]) == set(by_region.get_group("WEST")["hub"]) == {"HB_WEST"}
+    assert set(by_region.get_group("PANHANDLE")["hub"]) == {"HB_PAN"}
+    coast = by_region.get_group("COAST")
+    assert set(coast["load_zone"]) == {"LZ_HOUSTON"} and set(coast["hub"]) == {"HB_HOUSTON"}
+    # every node in a load zone tracks a hub of that part of Texas
+    allowed = {"LZ_WEST": {"HB_WEST", "HB_PAN"}, "LZ_HOUSTON": {"HB_HOUSTON"}, "LZ_NORTH": {"HB_NORTH", "HB_PAN"},
+               "LZ_RAYBN": {"HB_NORTH"}, "LZ_CPS": {"HB_SOUTH"}, "LZ_AEN": {"HB_SOUTH"}, "LZ_SOUTH": {"HB_SOUTH"},
+               "LZ_LCRA": {"HB_SOUTH", "HB_WEST"}}
+    for zone, group in nodes.groupby("load_zone"):
+        assert set(group["hub"]) <= allowed[zone], zone
+    # technology follows geography: wind out West and on the southern coast, cogeneration in Houston
+    wind = nodes[nodes["technology"] == "wind"]
+    assert wind["region"].isin(["PANHANDLE", "WEST", "FAR_WEST", "NORTH", "COASTAL_BEND", "SOUTHERN"]).mean() > 0.85
+    assert (nodes[nodes["type"] == "PUN"]["region"] == "COAST").mean() > 0.7
+    west = nodes[nodes["load_zone"] == "LZ_WEST"]
+    assert west["technology"].isin(["wind", "solar", "storage"]).mean() > 0.5
+    assert set(nodes["technology"]) >= {"wind", "solar", "storage", "gas", "load"}
+    assert nodes.groupby("plant")["region"].nunique().max() == 1  # a plant's units are in one place
+
+
+def test_universe_names_get_their_universe_character_and_other_names_the_hashed_one(nodes: pd.DataFrame) -> None:
+    panhandle = nodes[(nodes["region"] == "PANHANDLE") & (nodes["technology"] == "wind")]["name"].iloc[0]
+    with_both = SyntheticMarket(SEED, extra_nodes=[panhandle, "RN_FOO_UNIT1"])
+    assert with_both.nodes == (*HUBS_AND_ZONES, panhandle, "RN_FOO_UNIT1")
+    days = [dt.date(2023, 4, 1) + dt.timedelta(days=i) for i in range(7)]
+    prices = _prices(pd.concat(with_both.fetch_many("rt_prices", days).values()))
+    # a universe node tracks its own hub (HB_PAN, which the name-hashed nodes never track)
+    hashed_hub = resource_node(panhandle).hub
+    own, hashed = ((prices[panhandle] - prices[hub]).abs().median() for hub in ("HB_PAN", hashed_hub))
+    assert own < hashed
+    # a name outside the universe is priced exactly as before, whatever else is requested
+    alone = SyntheticMarket(SEED, extra_nodes=["RN_FOO_UNIT1"]).fetch_many("rt_prices", days)
+    alone = _prices(pd.concat(alone.values()))
+    pd.testing.assert_series_equal(prices["RN_FOO_UNIT1"], alone["RN_FOO_UNIT1"], check_exact=True)
+
+
+@pytest.mark.parametrize("dataset", ["rt_prices", "dam_prices"])
+def test_a_subset_of_the_universe_equals_the_same_nodes_of_a_whole_universe_request(
+    market: SyntheticMarket, dataset: str
+) -> None:
+    names = universe_names(SEED)
+    whole = SyntheticMarket(SEED, extra_nodes=names).fetch(dataset, SUMMER_DAY)
+    assert set(whole["node"]) == set(HUBS_AND_ZONES) | set(names)
+    subset = list(names[::11][:100])[::-1] + ["RN_FOO_UNIT1"]
+    part = SyntheticMarket(SEED, extra_nodes=subset).fetch(dataset, SUMMER_DAY)
+    assert_canonical(part, DATASETS[dataset])
+    for frame in (whole, part):  # hubs and zones unchanged by the universe nodes requested with them
+        base = market.fetch(dataset, SUMMER_DAY)
+        pd.testing.assert_frame_equal(
+            frame[frame["node"].isin(HUBS_AND_ZONES)].reset_index(drop=True), base, check_exact=True
+        )
+    wanted = subset[:-1]
+    pd.testing.assert_frame_equal(
+        whole[whole["node"].isin(wanted)].sort_values(["interval_start", "node"]).reset_index(drop=True),
+        part[part["node"].isin(wanted)].sort_values(["interval_start", "node"]).reset_index(drop=True),
+        check_exact=True,
+    )
+
+
+@pytest.mark.parametrize("dataset", ["rt_prices", "dam_prices"])
+def test_universe_prices_do_not_depend_on_days_requested_with_them_or_on_chunking(
+    dataset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    days = [dt.date(2024, 3, 8) + dt.timedelta(days=i) for i in range(5)]  # spans the spring-forward day
+    subset = list(universe_names(SEED)[:30])
+    in_range = SyntheticMarket(SEED, extra_nodes=subset).fetch_many(dataset, days)
+    monkeypatch.setattr(market_module, "_CHUNK_VALUES", 1)  # one key day per chunk
+    chunked = SyntheticMarket(SEED, extra_nodes=subset).fetch_many(dataset, days[::-1])
+    for day in (days[0], days[2], days[4]):
+        alone = SyntheticMarket(SEED, extra_nodes=subset).fetch(dataset, day)
+        pd.testing.assert_frame_equal(in_range[day], alone, check_exact=True)
+        pd.testing.assert_frame_equal(chunked[day], alone, check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def august_west_and_coast(nodes: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Five-minute prices of August 2023 at hubs and 60 West Texas and coast nodes."""
+    groups = {
+        "far_west": list(nodes[nodes["region"] == "FAR_WEST"]["name"][:25]),
+        "west_wind": list(nodes[(nodes["region"] == "WEST") & (nodes["technology"] == "wind")]["name"][:20]),
+        "coast": list(nodes[nodes["region"] == "COAST"]["name"][:15]),
+    }
+    wanted = [name for names in groups.values() for name in names]
+    frames = SyntheticMarket(SEED, extra_nodes=wanted).fetch_many("rt_prices", AUGUST_2023)
+    return _prices(pd.concat(frames.values())), groups
+
+
+def test_west_nodes_spike_when_the_hubs_do_not(august_west_and_coast: tuple[pd.DataFrame, dict]) -> None:
+    """Permian import limits bind on hot evenings: Far West nodes spike while North and Houston stay calm."""
+    prices, groups = august_west_and_coast
+    hourly = prices.groupby(prices.index.floor("h")).max()
+    calm = ((hourly["HB_NORTH"] < 100) & (hourly["HB_HOUSTON"] < 100)).to_numpy()[:, None]
+    far_west = hourly[groups["far_west"]]
+    local_spikes = ((far_west > 250) & calm).sum()
+    assert (local_spikes > 0).mean() > 0.8  # most Far West nodes
+    assert ((far_west > 250) & calm).any(axis=1).sum() >= 10  # hours of the month
+    assert ((hourly["HB_WEST"] > 250) & calm[:, 0]).sum() < 0.2 * ((far_west > 250) & calm).any(axis=1).sum()
+    # and they differ from their hub every day, not only when spiking
+    spread = prices[groups["far_west"]].sub(prices["HB_WEST"], axis=0).abs().mean()
+    assert (spread > 3.0).all()
+
+
+def test_west_wind_goes_negative_more_often_than_its_hub_and_coast_nodes_see_import_spikes(
+    august_west_and_coast: tuple[pd.DataFrame, dict],
+) -> None:
+    prices, groups = august_west_and_coast
+    negative = (prices < 0).mean()
+    assert (negative[groups["west_wind"]] > 1.5 * negative["HB_WEST"]).all()
+    assert (negative[groups["west_wind"]] > 5 * negative["HB_NORTH"]).all()
+    assert prices[groups["west_wind"]].min().min() < -100
+    above_houston = prices[groups["coast"]].sub(prices["HB_HOUSTON"], axis=0)
+    assert (above_houston.max() > 100).mean() > 0.8  # Houston import constraints bind at coast nodes
+    assert above_houston.median().median() > 0  # load pocket: coast nodes price above their hub
+
+
+def test_universe_dam_prices_carry_expected_congestion_without_real_time_surprises(nodes: pd.DataFrame) -> None:
+    far_west = list(nodes[nodes["region"] == "FAR_WEST"]["name"][:10])
+    days = AUGUST_2023[:10]
+    market = SyntheticMarket(SEED, extra_nodes=far_west)
+    dam = _prices(pd.concat(market.fetch_many("dam_prices", days).values()))
+    rt = _prices(pd.concat(market.fetch_many("rt_prices", days).values()))
+    rt_hourly = rt.groupby(rt.index.floor("h")).mean()
+    dam_spread = dam[far_west].sub(dam["HB_WEST"], axis=0)
+    assert dam_spread.abs().mean().min() > 1.0  # the DAM prices the expected Permian congestion
+    assert (dam[far_west].max() < rt[far_west].max()).all()  # ... but not the surprises
+    assert dam[far_west].diff().abs().median().median() < rt_hourly[far_west].diff().abs().median().median()

@@ -16,8 +16,10 @@ Two routes to the data:
   ``_meta.totalPages``; rows are positional arrays named by ``fields[i].name``. They hold only
   recent data (roughly the last 90 days, varying by report) and carry no posting time, so
   ``published_at`` is stamped from the publication table (:mod:`pipeline.publication`). Used by
-  :meth:`ErcotApi.fetch` for the actual datasets ``rt_prices``, ``dam_prices`` and ``load``; when a
-  report endpoint has no rows for the day, the archive is used instead.
+  :meth:`ErcotApi.fetch` for the actual datasets ``rt_prices``, ``dam_prices``, ``ancillary_prices``
+  (NP4-188-CD ``/np4-188-cd/dam_clear_price_for_cap``: ``deliveryDate, hourEnding, ancillaryType,
+  MCPC, DSTFlag``, the flag a boolean) and ``load``; when a report endpoint has no rows for the day,
+  the archive is used instead.
 * **Archive** (``/archive/{emil}``, filtered by posting time, paged) lists the same documents MIS
   posts, going back about seven years, and ``POST /archive/{emil}/download`` returns up to 1,000 of
   them at once as a zip of per-document zips, each holding the CSV. Documents are picked for a key
@@ -25,6 +27,11 @@ Two routes to the data:
   data covers, forecast vintages as the latest post on d at or before the cut-off) and ``published_at``
   is the posting time. Used for forecast vintages, for ``renewables`` and for every dataset in
   :meth:`ErcotApi.fetch_many` (backfill: one listing and one bulk download per 1,000 documents).
+
+Settlement points (:meth:`ErcotApi.settlement_points`): names and types from the day's newest
+NP6-905-CD document in the archive, load zones and hubs from the newest NP4-160-SG zip the archive
+lists up to the day (:mod:`pipeline.sources.ercot_points`). NP4-160-SG has no report endpoint, and
+whether the archive carries it is not documented: without it the zones and hubs are None (logged).
 
 Rate limit: ~30 requests per minute per subscription, 429 beyond it. Every request -- the token
 POST included -- takes a token from one :class:`~pipeline.sources.http.RateLimiter`; across luigi
@@ -49,8 +56,8 @@ import requests
 
 from pipeline import ercot_time
 from pipeline.config import ErcotApiConfig
-from pipeline.catalogue import NP4_190_CD, NP6_345_CD, NP6_788_CD, NP6_905_CD, Report
-from pipeline.sources.base import Source, SourceError
+from pipeline.catalogue import NP4_160_SG, NP4_188_CD, NP4_190_CD, NP6_345_CD, NP6_788_CD, NP6_905_CD, Report
+from pipeline.sources.base import DataUnavailable, Source, SourceError
 from pipeline.sources.ercot_documents import (
     ERCOT_DATASETS,
     Document,
@@ -65,6 +72,15 @@ from pipeline.sources.ercot_documents import (
     publish_time,
     require_complete,
     to_canonical,
+    window_of,
+)
+from pipeline.sources.ercot_points import (
+    PointMapping,
+    mapping_document,
+    newest,
+    price_report_points,
+    read_mapping,
+    settlement_point_frame,
 )
 from pipeline.sources.http import (
     HttpClient,
@@ -87,6 +103,9 @@ TOKEN_SAFETY_MARGIN_SECONDS = 300.0
 #: ERCOT accepts at most this many docIds per bulk archive download.
 MAX_DOCS_PER_DOWNLOAD = 1000
 ARCHIVE_PAGE_SIZE = 1000
+#: How far back the archive is searched for the settlement point list in force on a day (it is
+#: posted with each network model, about weekly).
+MAPPING_LOOKBACK = pd.Timedelta(days=62)
 
 Clock = Callable[[], float]
 
@@ -114,6 +133,7 @@ REPORT_QUERIES: dict[str, ReportQuery] = {
     NP6_788_CD.report_id: ReportQuery(NP6_788_CD, True, _sced_filters),
     NP6_905_CD.report_id: ReportQuery(NP6_905_CD, True, _date_filters("deliveryDate")),
     NP4_190_CD.report_id: ReportQuery(NP4_190_CD, True, _date_filters("deliveryDate")),
+    NP4_188_CD.report_id: ReportQuery(NP4_188_CD, False, _date_filters("deliveryDate")),
     NP6_345_CD.report_id: ReportQuery(NP6_345_CD, False, _date_filters("operatingDay")),
 }
 
@@ -194,6 +214,35 @@ class ErcotApi(Source):
         plan = self._plan(dataset)
         return gather(_ArchiveStore(self), plan, list(days), cutoff=self.vintage_cutoff, nodes=self.nodes)
 
+    def settlement_points(self, day: dt.date) -> pd.DataFrame:
+        """Every settlement point priced on ``day``: the newest NP6-905-CD document of the day in the
+        archive (names, types), load zones and hubs from the NP4-160-SG model in force then."""
+        start, end = window_of(plan_for("rt_prices", "rt_spp"), day, self.vintage_cutoff)
+        store = _ArchiveStore(self)
+        document = newest(store.documents(NP6_905_CD, start, end))
+        if document is None:
+            raise DataUnavailable("settlement_points", day, store.explain_absence(NP6_905_CD, start, end))
+        table = self.download_documents(NP6_905_CD, [document])[document.doc_id]
+        points = price_report_points(table.frame, table.origin)
+        return settlement_point_frame(points, self._mapping(day, end), table.origin)
+
+    def _mapping(self, day: dt.date, end: pd.Timestamp) -> PointMapping | None:
+        """Load zones and hubs from the archive's NP4-160-SG zip in force on ``day``; None (logged) without one."""
+        try:
+            document = mapping_document(self.archive_documents(NP4_160_SG, end - MAPPING_LOOKBACK, end), end)
+            if document is None:
+                log.warning("%s: the archive lists no %s file in the %d days before %s; its settlement points "
+                            "have no load zone or hub", self.name, NP4_160_SG.report_id, MAPPING_LOOKBACK.days, day)
+                return None
+            where = f"{NP4_160_SG.report_id} bulk download (POST {self.base_url}/archive/{NP4_160_SG.emil}/download)"
+            return read_mapping(self.download_zips(NP4_160_SG, [document])[document.doc_id],
+                                f"{where}, {document.name} (docId {document.doc_id})")
+        except Unauthorized:
+            raise  # credentials are wrong for every call, not just this one
+        except SourceError as exc:
+            log.warning("%s: settlement points of %s have no load zone or hub: %s", self.name, day, exc)
+            return None
+
     # --- report endpoints ------------------------------------------------------------------------
 
     def report(self, endpoint: str, filters: Mapping[str, str], *, what: str = "") -> pd.DataFrame:
@@ -255,14 +304,25 @@ class ErcotApi(Source):
 
     def download_documents(self, report: Report, documents: Sequence[Document]) -> dict[str, RawTable]:
         """The CSV tables of ``documents`` by DocID, fetched in bulk (<= 1,000 per request)."""
-        url = f"{self.base_url}/archive/{report.emil}/download"
+        where = f"{report.report_id} bulk download (POST {self.base_url}/archive/{report.emil}/download)"
+        by_id = {d.doc_id: d for d in documents}
         tables: dict[str, RawTable] = {}
+        for doc_id, content in self.download_zips(report, documents).items():
+            document = by_id[doc_id]
+            origin = f"{where}, {document.name} (docId {doc_id})"
+            tables[doc_id] = RawTable(document, origin, single_csv(content, where=origin)[1])
+        return tables
+
+    def download_zips(self, report: Report, documents: Sequence[Document]) -> dict[str, bytes]:
+        """Each document's own zip by DocID, fetched in bulk (<= 1,000 per request)."""
+        url = f"{self.base_url}/archive/{report.emil}/download"
+        zips: dict[str, bytes] = {}
         for first in range(0, len(documents), MAX_DOCS_PER_DOWNLOAD):
             batch = documents[first: first + MAX_DOCS_PER_DOWNLOAD]
             ids = [int(d.doc_id) if d.doc_id.isdigit() else d.doc_id for d in batch]
             response = self._send("POST", url, json_body={"docIds": ids}, what=f"{report.report_id} bulk download")
-            tables.update(_unpack_bulk(response.content, batch, f"{report.report_id} bulk download (POST {url})"))
-        return tables
+            zips.update(_unpack_bulk(response.content, batch, f"{report.report_id} bulk download (POST {url})"))
+        return zips
 
     # --- authentication --------------------------------------------------------------------------
 
@@ -408,20 +468,17 @@ def _archive_entries(entries: Any, url: str) -> list[Document]:
     return documents
 
 
-def _unpack_bulk(content: bytes, batch: Sequence[Document], where: str) -> dict[str, RawTable]:
-    """A bulk download: a zip of per-document zips named ``<docId>.<...>.zip``, each with one CSV."""
+def _unpack_bulk(content: bytes, batch: Sequence[Document], where: str) -> dict[str, bytes]:
+    """A bulk download: a zip of per-document zips named ``<docId>.<...>.zip``; each inner zip by DocID."""
     outer = open_zip(content, where=where)
-    wanted = {d.doc_id: d for d in batch}
-    tables: dict[str, RawTable] = {}
+    wanted = {d.doc_id for d in batch}
+    zips: dict[str, bytes] = {}
     for member in outer.namelist():
         doc_id = member.split("/")[-1].split(".")[0]
-        document = wanted.get(doc_id)
-        if document is None:
+        if doc_id not in wanted:
             continue  # not asked for (ERCOT may add a manifest); never mistaken for a requested file
-        origin = f"{where}, {document.name} (docId {doc_id})"
-        _, frame = single_csv(read_member(outer, member, where=where), where=origin)
-        tables[doc_id] = RawTable(document, origin, frame)
-    absent = sorted(set(wanted) - set(tables))
+        zips[doc_id] = read_member(outer, member, where=where)
+    absent = sorted(wanted - set(zips))
     if absent:
         raise SourceError(f"{where}: the bulk zip lacks {len(absent)} requested document(s), e.g. {absent[:5]}")
-    return tables
+    return zips

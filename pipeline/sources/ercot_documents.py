@@ -8,8 +8,8 @@ pick a key day's documents (:func:`plan_for`), and the assembly of the day's fra
 
 Key days and ``published_at``
 -----------------------------
-* Actual datasets (``rt_prices``, ``dam_prices``, ``load``, ``renewables``) are keyed by CPT
-  operating day *d*: the frame holds every interval of *d* (23, 24 or 25 hours), taken from the
+* Actual datasets (``rt_prices``, ``dam_prices``, ``ancillary_prices``, ``load``, ``renewables``)
+  are keyed by CPT operating day *d*: the frame holds every interval of *d* (23, 24 or 25 hours), taken from the
   documents whose data covers *d* -- found by their posting time (a window around *d*, below) and
   then filtered by content, since file names do not reliably say which day they hold.
 * Forecast datasets (``load_forecast``, ``renewables_forecast``, ``weather_forecast``) are keyed by
@@ -17,11 +17,13 @@ Key days and ``published_at``
   the issue time), with every hour it forecasts.
 * ``published_at`` is the document's posting time converted to UTC: the moment the value became
   public. A day with no such document listed -- not posted yet, or already expired from the store
-  -- is :class:`DataUnavailable`; a day with documents but missing hours is too.
+  -- is :class:`DataUnavailable`; a day with documents but missing hours is too, and so is an
+  ``ancillary_prices`` day lacking a service that existed then (ECRS from 2023-06-10 on).
 
 Posting windows searched for key day d (CPT), from ERCOT's posting habits (see :func:`plan_for`):
 ``rt_prices`` files posted from 00:00 on d to 00:20 on d+1 (each interval minutes after it ends);
-``dam_prices`` from 00:00 on d-1 to 24:00 on d (DAM for d clears ~13:30 on d-1); ``load`` from
+``dam_prices`` and ``ancillary_prices`` (NP4-188-CD, the DAM's clearing prices for capacity) from
+00:00 on d-1 to 24:00 on d (DAM for d clears ~13:30 on d-1); ``load`` from
 00:00 on d to 24:00 on d+1 (posted once, early on d+1); ``renewables`` the first wind / solar file
 posted 00:00-04:00 on d+1 whose rolling 48 h of actuals cover all of d (its actuals keep the
 parser's stamp: the earlier of the posting time and the schedule).
@@ -57,6 +59,7 @@ import pandas as pd
 from pipeline import ercot_time
 from pipeline.catalogue import (
     NP3_565_CD,
+    NP4_188_CD,
     NP4_190_CD,
     NP4_722_CD,
     NP4_732_CD,
@@ -68,6 +71,7 @@ from pipeline.catalogue import (
 )
 from pipeline.sources import ercot_files
 from pipeline.sources.base import DataUnavailable, SourceError
+from pipeline.sources.ercot_ancillary import ancillary_to_canonical, services_on
 from targets.schemas import DATASETS, MARKET_DATASETS
 
 RtReport = Literal["sced_lmp", "rt_spp"]
@@ -195,6 +199,9 @@ def plan_for(dataset: str, rt_report: RtReport = "sced_lmp") -> Plan:
     if dataset == "dam_prices":
         # DAM for d clears and posts ~13:30 on d-1; re-posts may follow on d.
         return Plan(dataset, (NP4_190_CD,), "delivery", _posted_between(-1, 1))
+    if dataset == "ancillary_prices":
+        # The DAM's clearing prices for capacity post with its energy prices, one file per day.
+        return Plan(dataset, (NP4_188_CD,), "delivery", _posted_between(-1, 1))
     if dataset == "load":
         # Actual load for d is posted once, early on d+1.
         return Plan(dataset, (NP6_345_CD,), "delivery", _posted_between(0, 2))
@@ -247,6 +254,8 @@ def to_canonical(plan: Plan, report: Report, frame: pd.DataFrame, origin: str, n
             return ercot_files.rt_spp_to_canonical(frame, origin, nodes=node_list, published_at=published_at)
         if report is NP4_190_CD:
             return ercot_files.dam_spp_to_canonical(frame, origin, nodes=node_list, published_at=published_at)
+        if report is NP4_188_CD:
+            return ancillary_to_canonical(frame, origin, published_at)
         if report is NP6_345_CD:
             return ercot_files.actual_load_to_canonical(frame, origin, published_at=published_at)
         if report is NP3_565_CD:
@@ -308,6 +317,9 @@ def require_complete(frame: pd.DataFrame, dataset: str, day: dt.date, nodes: Seq
             raise SourceError(f"{source}: {dataset} for {day} has no settlement point(s) {absent}; "
                               "check market.nodes against ERCOT's settlement point names")
     gaps = missing_hours(frame, dataset, day)
+    if dataset == "ancillary_prices":  # a service that existed on the day but has no row lacks every hour
+        gaps.update({service: ercot_time.hours_in_day(day) for service in services_on(day)
+                     if service not in set(frame["service"])})
     if gaps:
         total = ercot_time.hours_in_day(day)
         detail = ", ".join(f"{name} lacks {count}/{total} h" for name, count in sorted(gaps.items())[:5])

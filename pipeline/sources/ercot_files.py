@@ -226,7 +226,7 @@ def _unique_then_broadcast(convert: Callable[..., pd.DatetimeIndex], columns: li
     return pd.DatetimeIndex(converted[codes])
 
 
-def _labels_to_utc(
+def labels_to_utc(
     convert: Callable[..., pd.DatetimeIndex], columns: list[pd.Series], report: Report, origin: str
 ) -> pd.Series:
     """ERCOT labels -> UTC through ``pipeline.ercot_time``; a label that names no instant is a report error.
@@ -241,7 +241,7 @@ def _labels_to_utc(
     return pd.Series(starts, name="interval_start")
 
 
-def _flag_column(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.Series:
+def flag_column(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.Series:
     """The repeated-hour flag column, or all "N" when the report leaves it out."""
     name = columns.get(REPEATED_FLAG.name)
     if name is None:
@@ -278,7 +278,7 @@ def _given_published_at(published_at: pd.Timestamp, rows: int, report: Report, o
     return pd.Series([stamp] * rows, dtype="datetime64[us, UTC]")
 
 
-def _published(
+def published(
     dataset: str, starts: pd.Series, minutes: int, published_at: pd.Timestamp | None, report: Report, origin: str
 ) -> pd.Series:
     if published_at is None:
@@ -362,14 +362,14 @@ def rt_spp_to_canonical(
     columns = resolve_columns(frame, fields, report, origin)
     rows = _price_rows(frame, columns, nodes, report, origin)
     label_columns = [rows[columns[f.name]] for f in (DELIVERY_DATE, DELIVERY_HOUR, DELIVERY_INTERVAL)]
-    starts = _labels_to_utc(ercot_time.interval_to_utc, [*label_columns, _flag_column(rows, columns)], report, origin)
+    starts = labels_to_utc(ercot_time.interval_to_utc, [*label_columns, flag_column(rows, columns)], report, origin)
     price_column = columns[SETTLEMENT_POINT_PRICE.name]
     out = pd.DataFrame({
         "interval_start": starts,
         "node": rows["node"].to_numpy(),
         "price": parse_numbers(rows[price_column], price_column, report, origin),
         "interval_minutes": 15,
-        "published_at": _published("rt_prices", starts, 15, published_at, report, origin),
+        "published_at": published("rt_prices", starts, 15, published_at, report, origin),
     })
     return conform_frame(RT_PRICES, out, report, origin)
 
@@ -390,8 +390,8 @@ def sced_lmp_to_canonical(
     fields = (SCED_TIMESTAMP, REPEATED_FLAG, SETTLEMENT_POINT, LMP)
     columns = resolve_columns(frame, fields, report, origin)
     rows = _price_rows(frame, columns, nodes, report, origin)
-    stamps, flags = rows[columns[SCED_TIMESTAMP.name]], _flag_column(rows, columns)
-    starts = _labels_to_utc(ercot_time.sced_timestamp_to_utc, [stamps, flags], report, origin)
+    stamps, flags = rows[columns[SCED_TIMESTAMP.name]], flag_column(rows, columns)
+    starts = labels_to_utc(ercot_time.sced_timestamp_to_utc, [stamps, flags], report, origin)
     try:
         run_order = ercot_time.parse_sced_local(stamps)
     except ercot_time.ErcotTimeError as exc:
@@ -405,7 +405,7 @@ def sced_lmp_to_canonical(
     })
     out = out.sort_values(["node", "interval_start", "_run"], kind="stable")
     out = out.drop_duplicates(["node", "interval_start"], keep="last").drop(columns="_run").reset_index(drop=True)
-    out["published_at"] = _published("rt_prices", out["interval_start"], 5, published_at, report, origin)
+    out["published_at"] = published("rt_prices", out["interval_start"], 5, published_at, report, origin)
     return conform_frame(RT_PRICES, out, report, origin)
 
 
@@ -425,14 +425,14 @@ def dam_spp_to_canonical(
               SETTLEMENT_POINT_PRICE)
     columns = resolve_columns(frame, fields, report, origin)
     rows = _price_rows(frame, columns, nodes, report, origin)
-    labels = [rows[columns[DELIVERY_DATE.name]], rows[columns[HOUR_ENDING.name]], _flag_column(rows, columns)]
-    starts = _labels_to_utc(ercot_time.hour_ending_to_utc, labels, report, origin)
+    labels = [rows[columns[DELIVERY_DATE.name]], rows[columns[HOUR_ENDING.name]], flag_column(rows, columns)]
+    starts = labels_to_utc(ercot_time.hour_ending_to_utc, labels, report, origin)
     price_column = columns[SETTLEMENT_POINT_PRICE.name]
     out = pd.DataFrame({
         "interval_start": starts,
         "node": rows["node"].to_numpy(),
         "price": parse_numbers(rows[price_column], price_column, report, origin),
-        "published_at": _published("dam_prices", starts, 60, published_at, report, origin),
+        "published_at": published("dam_prices", starts, 60, published_at, report, origin),
     })
     return conform_frame(DAM_PRICES, out, report, origin)
 
@@ -447,8 +447,8 @@ def _hourly_zone_table(
     columns = resolve_columns(frame, (date_field, HOUR_ENDING, REPEATED_FLAG), report, origin)
     zone_columns = resolve_zones(frame, zones, report, origin)
     frame = frame.reset_index(drop=True)
-    labels = [frame[columns[date_field.name]], frame[columns[HOUR_ENDING.name]], _flag_column(frame, columns)]
-    starts = _labels_to_utc(ercot_time.hour_ending_to_utc, labels, report, origin)
+    labels = [frame[columns[date_field.name]], frame[columns[HOUR_ENDING.name]], flag_column(frame, columns)]
+    starts = labels_to_utc(ercot_time.hour_ending_to_utc, labels, report, origin)
     parts = [
         pd.DataFrame({
             "interval_start": starts,
@@ -471,7 +471,7 @@ def actual_load_to_canonical(
     """
     zones = (*WEATHER_ZONES, SYSTEM_ZONE)
     out = _hourly_zone_table(frame, OPER_DAY, zones, "load_mw", report, origin)
-    out["published_at"] = _published("load", out["interval_start"], 60, published_at, report, origin)
+    out["published_at"] = published("load", out["interval_start"], 60, published_at, report, origin)
     return conform_frame(LOAD, out, report, origin)
 
 
@@ -531,8 +531,8 @@ def _renewables_posting(
     columns = resolve_columns(frame, (DELIVERY_DATE, HOUR_ENDING, REPEATED_FLAG, SYSTEM_WIDE_ACTUAL, forecast_field),
                               report, origin)
     frame = frame.reset_index(drop=True)
-    labels = [frame[columns[DELIVERY_DATE.name]], frame[columns[HOUR_ENDING.name]], _flag_column(frame, columns)]
-    starts = _labels_to_utc(ercot_time.hour_ending_to_utc, labels, report, origin)
+    labels = [frame[columns[DELIVERY_DATE.name]], frame[columns[HOUR_ENDING.name]], flag_column(frame, columns)]
+    starts = labels_to_utc(ercot_time.hour_ending_to_utc, labels, report, origin)
     actual_column, forecast_column = columns[SYSTEM_WIDE_ACTUAL.name], columns[forecast_field.name]
     actual = parse_numbers(frame[actual_column], actual_column, report, origin, allow_missing=True)
     forecast = parse_numbers(frame[forecast_column], forecast_column, report, origin, allow_missing=True)

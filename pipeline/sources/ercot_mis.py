@@ -14,6 +14,12 @@ ERCOT quirks handled here
 * A listing of one document is not wrapped in a list.
 * PublishDate carries an offset that may still claim daylight time in the repeated fall-back hour
   (see :func:`~pipeline.sources.ercot_documents.publish_time`).
+* NP4-160-SG (the settlement point list) posts one zip of several CSVs per network model, named
+  without a ``_csv`` / ``_xml`` suffix: its listing keeps every entry but XML ones.
+
+Settlement points (:meth:`ErcotMis.settlement_points`) come from the newest NP6-905-CD file of the
+day (names and types) and the NP4-160-SG network model in force then (load zones and hubs), as
+:mod:`pipeline.sources.ercot_points` describes.
 """
 
 from __future__ import annotations
@@ -28,9 +34,9 @@ import pandas as pd
 import requests
 
 from pipeline import ercot_time
-from pipeline.catalogue import Report
+from pipeline.catalogue import NP4_160_SG, NP6_905_CD, Report
 from pipeline.config import ErcotMisConfig
-from pipeline.sources.base import Source, SourceError
+from pipeline.sources.base import DataUnavailable, Source, SourceError
 from pipeline.sources.ercot_documents import (
     ERCOT_DATASETS,
     Document,
@@ -40,6 +46,15 @@ from pipeline.sources.ercot_documents import (
     gather,
     plan_for,
     publish_time,
+    window_of,
+)
+from pipeline.sources.ercot_points import (
+    PointMapping,
+    mapping_document,
+    newest,
+    price_report_points,
+    read_mapping,
+    settlement_point_frame,
 )
 from pipeline.sources.http import HttpClient, single_csv
 
@@ -47,10 +62,16 @@ log = logging.getLogger(__name__)
 
 LIST_PATH = "/misapp/servlets/IceDocListJsonWS"
 DOWNLOAD_PATH = "/misdownload/servlets/mirDownload"
+# Reports posted as one zip per publication, without CSV / XML twins.
+_UNTWINNED = frozenset({NP4_160_SG.report_id})
 
 
-def parse_listing(payload: Mapping, *, where: str) -> list[Document]:
-    """The CSV documents of a MIS listing (``ListDocsByRptTypeRes.DocumentList``); XML twins dropped."""
+def parse_listing(payload: Mapping, *, where: str, twins: bool = True) -> list[Document]:
+    """The CSV documents of a MIS listing (``ListDocsByRptTypeRes.DocumentList``); XML twins dropped.
+
+    ``twins=False`` is for reports posted once per publication (a zip of CSVs named without a
+    ``_csv`` suffix, e.g. NP4-160-SG): every entry is kept except those named ``_xml``.
+    """
     entries = payload["ListDocsByRptTypeRes"].get("DocumentList") or []
     if isinstance(entries, dict):  # a single document is not wrapped in a list
         entries = [entries]
@@ -60,7 +81,7 @@ def parse_listing(payload: Mapping, *, where: str) -> list[Document]:
         if not isinstance(fields, dict) or not {"DocID", "FriendlyName", "PublishDate"} <= fields.keys():
             raise SourceError(f"{where}: listing entry lacks Document.DocID/FriendlyName/PublishDate: {entry!r:.200}")
         name = str(fields["FriendlyName"]).strip()
-        if name.lower().endswith("_csv"):
+        if name.lower().endswith("_csv") if twins else not name.lower().endswith("_xml"):
             documents.append(Document(str(fields["DocID"]), name, publish_time(fields["PublishDate"], name)))
     return documents
 
@@ -84,7 +105,8 @@ class _MisStore:
             payload = self._http.get_json(url, params={"reportTypeId": report.report_type_id},
                                           required=("ListDocsByRptTypeRes",), what=f"{report.report_id} listing")
             where = f"{report.report_id} listing {url}?reportTypeId={report.report_type_id}"
-            self._listings[report.report_type_id] = parse_listing(payload, where=where)
+            self._listings[report.report_type_id] = parse_listing(payload, where=where,
+                                                                  twins=report.report_id not in _UNTWINNED)
         return self._listings[report.report_type_id]
 
     def prime(self, report: Report, start: pd.Timestamp, end: pd.Timestamp) -> None:
@@ -101,11 +123,15 @@ class _MisStore:
         return {doc.doc_id: self._download(report, doc) for doc in documents}
 
     def _download(self, report: Report, doc: Document) -> RawTable:
-        url = f"{self._base_url}{DOWNLOAD_PATH}"
-        content = self._http.get_bytes(url, params={"doclookupId": doc.doc_id}, what=f"{report.report_id} {doc.name}")
-        where = f"{report.report_id} {doc.name} (GET {url}?doclookupId={doc.doc_id})"
+        content, where = self.download_zip(report, doc)
         _, frame = single_csv(content, where=where)
         return RawTable(doc, where, frame)
+
+    def download_zip(self, report: Report, doc: Document) -> tuple[bytes, str]:
+        """One document's zip as posted, and where it came from (for messages)."""
+        url = f"{self._base_url}{DOWNLOAD_PATH}"
+        content = self._http.get_bytes(url, params={"doclookupId": doc.doc_id}, what=f"{report.report_id} {doc.name}")
+        return content, f"{report.report_id} {doc.name} (GET {url}?doclookupId={doc.doc_id})"
 
 
 class ErcotMis(Source):
@@ -151,6 +177,30 @@ class ErcotMis(Source):
         store = _MisStore(self._http, self.base_url)
         return gather(store, plan_for(dataset, self.rt_report), list(days), cutoff=self.vintage_cutoff,
                       nodes=self.nodes)
+
+    def settlement_points(self, day: dt.date) -> pd.DataFrame:
+        """Every settlement point priced on ``day``: the day's newest NP6-905-CD file, zones from NP4-160-SG."""
+        store = _MisStore(self._http, self.base_url)
+        start, end = window_of(plan_for("rt_prices", "rt_spp"), day, self.vintage_cutoff)
+        document = newest(store.documents(NP6_905_CD, start, end))
+        if document is None:
+            raise DataUnavailable("settlement_points", day, store.explain_absence(NP6_905_CD, start, end))
+        table = store.tables(NP6_905_CD, [document])[document.doc_id]
+        points = price_report_points(table.frame, table.origin)
+        return settlement_point_frame(points, self._mapping(store, day, end), table.origin)
+
+    def _mapping(self, store: _MisStore, day: dt.date, end: pd.Timestamp) -> PointMapping | None:
+        """Load zones and hubs from the NP4-160-SG model in force on ``day``; None (logged) when MIS has none."""
+        try:
+            document = mapping_document(store.listing(NP4_160_SG), end)
+            if document is None:
+                log.warning("%s: MIS lists no %s file; settlement points of %s have no load zone or hub",
+                            self.name, NP4_160_SG.report_id, day)
+                return None
+            return read_mapping(*store.download_zip(NP4_160_SG, document))
+        except SourceError as exc:
+            log.warning("%s: settlement points of %s have no load zone or hub: %s", self.name, day, exc)
+            return None
 
     def list_documents(self, report: Report) -> list[Document]:
         """Every CSV document MIS currently lists for ``report`` (XML twins dropped), oldest first."""

@@ -75,6 +75,12 @@ class FetchDamPrices(FetchDataset):
     dataset = "dam_prices"
 
 
+class FetchAncillaryPrices(FetchDataset):
+    """Day-ahead ancillary service clearing prices of one delivery day (public with the DAM)."""
+
+    dataset = "ancillary_prices"
+
+
 class FetchLoad(FetchDataset):
     """Actual hourly load by weather zone of one operating day."""
 
@@ -113,7 +119,7 @@ class FetchWeatherForecast(FetchDataset):
 
 FETCH_TASKS: dict[str, type[FetchDataset]] = {
     cls.dataset: cls
-    for cls in (FetchRtPrices, FetchDamPrices, FetchLoad, FetchLoadForecast, FetchRenewables,
+    for cls in (FetchRtPrices, FetchDamPrices, FetchAncillaryPrices, FetchLoad, FetchLoadForecast, FetchRenewables,
                 FetchRenewablesForecast, FetchWeather, FetchWeatherForecast)
 }
 

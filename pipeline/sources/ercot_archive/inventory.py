@@ -7,6 +7,7 @@ The folder has the layout of ``../shared/data/ercot`` (see that README for every
     rtm_spp_hub_lz/**/RTM-YYYY-MM.csv                     one month of NP6-785-ER in ERCOT's layout
     dam_spp_hub_lz/*DAMLZHBSPP_YYYY*.zip                  ERCOT's NP4-180-ER workbook (hourly DAM SPP)
     dam_spp_hub_lz/**/DAM-YYYY-MM.csv                     one month of NP4-180-ER
+    dam_as_mcpc/*DAMASMCPC_YYYY*.zip, DAMASMCPC_YYYY.csv  NP4-181-ER DAM ancillary clearing prices (hourly)
     load/Native_Load_YYYY.xlsx                            hourly load by weather zone
     fuel_mix/IntGenbyFuelYYYY.xlsx                        15-min generation by fuel (wind, solar used)
 
@@ -28,7 +29,14 @@ import numpy as np
 import pandas as pd
 
 from pipeline import ercot_time
-from pipeline.catalogue import FUELS, HUBS_AND_ZONES, SYSTEM_ZONE, WEATHER_ZONES
+from pipeline.catalogue import (
+    ANCILLARY_SERVICE_START,
+    ANCILLARY_SERVICES,
+    FUELS,
+    HUBS_AND_ZONES,
+    SYSTEM_ZONE,
+    WEATHER_ZONES,
+)
 from targets.schema import Schema
 
 
@@ -71,6 +79,8 @@ _PATTERNS = (
     _Pattern("rt_prices", "rtm_spp_hub_lz", _name(r".*RTMLZHBSPP_(?P<year>\d{4}).*\.zip"), "rt_annual", 2),
     _Pattern("dam_prices", "dam_spp_hub_lz", _name(r"DAM-(?P<year>\d{4})-(?P<month>\d{2})\.csv"), "dam_month", 1),
     _Pattern("dam_prices", "dam_spp_hub_lz", _name(r".*DAMLZHBSPP_(?P<year>\d{4}).*\.zip"), "dam_annual", 2),
+    _Pattern("ancillary_prices", "dam_as_mcpc", _name(r"DAMASMCPC_(?P<year>\d{4})\.csv"), "as_csv", 1),
+    _Pattern("ancillary_prices", "dam_as_mcpc", _name(r".*DAMASMCPC_(?P<year>\d{4}).*\.zip"), "as_annual", 2),
     _Pattern("load", "load", _name(r"Native_Load_(?P<year>\d{4})\.xlsx"), "native_load", 0),
     _Pattern("renewables", "fuel_mix", _name(r"IntGenByFuel(?P<year>\d{4})\.xlsx"), "fuel_mix", 0),
 )
@@ -136,6 +146,7 @@ def find_gaps(
 
     The frame is canonical (unique keys), so a shortfall of on-grid rows against the day's length
     (23, 24 or 25 hours in CPT) is exactly the missing intervals; rows off the grid are counted too.
+    A series that began later (an ancillary service launched mid-year) is checked from its start.
     """
     gaps: list[DataGap] = []
     series_names = sorted(frame[series_column].unique())
@@ -150,6 +161,8 @@ def find_gaps(
         expected = int((end - start) / pd.Timedelta(minutes=minutes))
         for name in series_names:
             if counts.get((day, name), 0) == expected and (day, name) not in off_grid:
+                continue
+            if day < SERIES_START.get(str(name), day):
                 continue
             grid = pd.date_range(start, end, freq=f"{minutes}min", inclusive="left")
             rows = (frame[series_column] == name) & (local_days == day)
@@ -166,15 +179,19 @@ def find_gaps(
 EXPECTED_SERIES: dict[str, tuple[str, ...]] = {
     "rt_prices": tuple(sorted(HUBS_AND_ZONES)),
     "dam_prices": tuple(sorted(HUBS_AND_ZONES)),
+    "ancillary_prices": tuple(sorted(ANCILLARY_SERVICES)),
     "load": (*WEATHER_ZONES, SYSTEM_ZONE),
     "renewables": tuple(sorted(FUELS)),
 }
+# Series that exist only from a day on (not expected before it).
+SERIES_START: dict[str, dt.date] = dict(ANCILLARY_SERVICE_START)
 
 
 def absent_series(dataset: str, year: int, frame: pd.DataFrame, series_column: str) -> list[str]:
     """A note for the expected series that no file of the year holds at all (not a gap: no grid to miss)."""
     present = set(frame[series_column].unique())
-    absent = [name for name in EXPECTED_SERIES[dataset] if name not in present]
+    absent = [name for name in EXPECTED_SERIES[dataset]
+              if name not in present and SERIES_START.get(name, dt.date(year, 1, 1)) <= dt.date(year, 12, 31)]
     return [f"{dataset} {year}: {', '.join(absent)} absent from every file of the year"] if absent else []
 
 

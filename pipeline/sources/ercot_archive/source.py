@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import ercot_time
+from pipeline.catalogue import NP6_785_ER
 from pipeline.sources.base import DataUnavailable, Source, SourceError
 from pipeline.sources.ercot_archive.fuel_mix import read_fuel_mix
 from pipeline.sources.ercot_archive.gridstatus import read_gridstatus_rt_noted
@@ -37,9 +38,10 @@ from pipeline.sources.ercot_archive.inventory import (
     sort_by_time,
 )
 from pipeline.sources.ercot_archive.native_load import read_native_load
-from pipeline.sources.ercot_archive.workbooks import read_dam_workbook, read_rt_workbook
+from pipeline.sources.ercot_archive.workbooks import read_ancillary, read_dam_workbook, read_rt_workbook
+from pipeline.sources.ercot_points import catalogue_points
 from targets.schema import Schema
-from targets.schemas import DAM_PRICES, LOAD, RENEWABLES, RT_PRICES
+from targets.schemas import ANCILLARY_PRICES, DAM_PRICES, LOAD, RENEWABLES, RT_PRICES
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ def _read_rt(file: ArchiveFile) -> tuple[pd.DataFrame, list[str]]:
 _DATASETS: dict[str, _Dataset] = {
     "rt_prices": _Dataset(RT_PRICES, "node", 15, _read_rt),
     "dam_prices": _Dataset(DAM_PRICES, "node", 60, _no_notes(read_dam_workbook)),
+    "ancillary_prices": _Dataset(ANCILLARY_PRICES, "service", 60, _no_notes(read_ancillary)),
     "load": _Dataset(LOAD, "zone", 60, lambda file: read_native_load(file.path)),
     "renewables": _Dataset(RENEWABLES, "fuel", 60, _no_notes(lambda file: read_fuel_mix(file.path))),
 }
@@ -100,6 +103,8 @@ class ErcotArchive(Source):
         self.root = Path(root)
         self.max_cached_years = max_cached_years
         self._years: OrderedDict[tuple[str, int], YearTable] = OrderedDict()
+        # The days each parsed dataset-year holds rows for (small; kept when the frame is evicted).
+        self._days: dict[tuple[str, int], frozenset[dt.date]] = {}
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -113,12 +118,26 @@ class ErcotArchive(Source):
         return scan_archive(self.root)
 
     def covers(self, dataset: str, day: dt.date) -> bool:
+        """Whether the files hold rows for ``day``: a file of its year exists and the day is in it.
+
+        The current year's files are always partial (a Native_Load workbook may end in August), so
+        a day past a file's last row is not covered: the features built from it are NaN, and the
+        first call per dataset-year parses the year (cached).
+        """
+        if not self._file_covers(dataset, day):
+            return False
+        key = (dataset, day.year)
+        if key not in self._days:
+            self._table(dataset, day.year)
+        return day in self._days[key]
+
+    def _file_covers(self, dataset: str, day: dt.date) -> bool:
         return dataset in _DATASETS and any(f.covers(day) for f in self.files.get(dataset, []))
 
     def covered_days(self, dataset: str, year: int) -> list[dt.date]:
-        """Every day of ``year`` some file holds for ``dataset``."""
+        """Every day of ``year`` some file of ``dataset`` is for (whether or not it holds rows for it)."""
         days = ercot_time.days(dt.date(year, 1, 1), dt.date(year, 12, 31))
-        return [day for day in days if self.covers(dataset, day)]
+        return [day for day in days if self._file_covers(dataset, day)]
 
     def fetch(self, dataset: str, day: dt.date) -> pd.DataFrame:
         self._require(dataset, day)
@@ -132,6 +151,18 @@ class ErcotArchive(Source):
         frames = {day: self._day(dataset, day) for day in sorted(set(days))}  # year by year
         return {day: frames[day] for day in days}
 
+    def settlement_points(self, day: dt.date) -> pd.DataFrame:
+        """The settlement points the rt_prices files of ``day``'s year hold (hubs and load zones).
+
+        Types come from the catalogue (the gridstatus export carries none): hubs HU, HB_BUSAVG SH,
+        HB_HUBAVG AH, load zones LZ; a hub is its own hub and a load zone its own load zone.
+        """
+        if not any(f.year == day.year for f in self.files.get("rt_prices", [])):
+            raise DataUnavailable("settlement_points", day, f"no rt_prices file under {self.root} holds {day.year}")
+        names = self._table("rt_prices", day.year).frame["node"].unique()
+        files = [str(f.path) for f in self.files["rt_prices"] if f.year == day.year]
+        return catalogue_points(names, f"{self.name} rt_prices {day.year} ({', '.join(files)})", NP6_785_ER)
+
     def quality(self, dataset: str, year: int) -> YearQuality:
         """Gaps and source notes found while parsing ``dataset`` for ``year`` (parses it if needed)."""
         return self._table(dataset, year).quality
@@ -141,8 +172,10 @@ class ErcotArchive(Source):
     def _require(self, dataset: str, day: dt.date) -> None:
         if dataset not in _DATASETS:
             raise DataUnavailable(dataset, day, f"the ERCOT archive provides only {', '.join(_DATASETS)}")
-        if not self.covers(dataset, day):
+        if not self._file_covers(dataset, day):
             raise DataUnavailable(dataset, day, f"no file under {self.root} holds that day")
+        if not self.covers(dataset, day):
+            raise DataUnavailable(dataset, day, f"the files under {self.root} for {day.year} hold no rows for that day")
 
     def _day(self, dataset: str, day: dt.date) -> pd.DataFrame:
         frame = self._table(dataset, day.year).day(day)
@@ -178,10 +211,16 @@ class ErcotArchive(Source):
         frame = sort_by_time(pd.concat(parts, ignore_index=True), spec.schema)
         frame = spec.schema.conform(frame, where=f"{self.name} {dataset} {year}")
         notes.extend(absent_series(dataset, year, frame, spec.series_column))
-        quality = YearQuality(find_gaps(dataset, frame, spec.series_column, spec.minutes,
-                                        self.covered_days(dataset, year)), notes)
+        present = frozenset(ercot_time.operating_day_of(frame["interval_start"]))
+        span, outside = _span(self.covered_days(dataset, year), present)
+        if outside:
+            notes.append(f"{dataset} {year}: the files hold {min(present)}..{max(present)}; {outside} day(s) of "
+                         "the year are not in them (a file still being published, or cut short)")
+            log.warning("ERCOT archive: %s", notes[-1])
+        quality = YearQuality(find_gaps(dataset, frame, spec.series_column, spec.minutes, span), notes)
         for gap in quality.gaps:
             log.warning("ERCOT archive gap: %s", gap)
+        self._days[(dataset, year)] = present
         return YearTable(frame, quality)
 
 
@@ -196,3 +235,13 @@ def _read(spec: _Dataset, file: ArchiveFile) -> tuple[pd.DataFrame, list[str]]:
     except Exception as exc:  # noqa: BLE001 - re-raised with the file named: parquet, zip and xlsx errors differ
         raise ArchiveReadError(f"{file.dataset} {file.year}: cannot read {file.path}: "
                                f"{type(exc).__name__}: {exc}") from exc
+
+
+def _span(file_days: list[dt.date], present: frozenset[dt.date]) -> tuple[list[dt.date], int]:
+    """The file days from the first to the last day with rows (where a missing day is a gap), and how
+    many file days lie outside that span (the part of the year the files do not reach yet)."""
+    if not present:
+        return [], len(file_days)
+    first, last = min(present), max(present)
+    span = [day for day in file_days if first <= day <= last]
+    return span, len(file_days) - len(span)

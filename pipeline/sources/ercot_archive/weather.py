@@ -1,6 +1,17 @@
-"""Archived weather observations: PVGIS hourly series at a few Texas points (``site_hourly/``).
+"""Archived weather observations, served as ``weather`` by :class:`ArchivedWeather`.
 
-Served as ``weather`` by :class:`ArchivedWeather`, for market sources without weather of their own.
+Two layouts are read (as in ``../shared/data/weather``):
+
+* ``station_hourly/<place>_meteostat_hourly_<years>.parquet`` -- hourly station observations via
+  Meteostat (index ``timestamp`` in America/Chicago, hour beginning; ``temp_c``), one location per
+  file, named by its place (``HOUSTON``);
+* ``site_hourly/actual_YYYY_LAT_LON.parquet`` -- PVGIS hourly series at a few points, one file per
+  UTC year.
+
+A folder holding ``station_hourly/`` is read from there only: station observations at the main
+load centre cover the years consistently, while the PVGIS points change from year to year (a mean
+over a changing set of places would move with the set). Point ``sources.weather_dir`` at
+``site_hourly/`` itself to use the PVGIS points.
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import ercot_time
-from pipeline.catalogue import PVGIS_HOURLY
+from pipeline.catalogue import METEOSTAT_HOURLY, PVGIS_HOURLY
 from pipeline.sources.base import DataUnavailable, Source, SourceError
 from pipeline.sources.ercot_archive.inventory import YearQuality, YearTable, sort_by_time
 from pipeline.sources.ercot_files import (
@@ -30,6 +41,33 @@ _PVGIS_FILE = re.compile(r"actual_(?P<year>\d{4})_(?P<lat>-?\d+(?:\.\d+)?)_(?P<l
 _PVGIS_TIME = Field("time")
 _PVGIS_TEMPERATURE = Field("T2m")
 _PVGIS_WIND = Field("WS10m")
+
+
+_STATION_FILE = re.compile(r"(?P<place>[a-z]+)_meteostat_hourly.*\.parquet", re.IGNORECASE)
+_STATION_TEMPERATURE = Field("temp_c")
+
+
+def read_station_hourly(path: Path) -> pd.DataFrame:
+    """A Meteostat hourly station file -> ``weather`` rows (hours without a temperature are left out)."""
+    match = _STATION_FILE.fullmatch(path.name)
+    if match is None:
+        raise SourceError(f"{path}: not a station file name (<place>_meteostat_hourly_....parquet)")
+    raw = pd.read_parquet(path)
+    index = raw.index
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
+        raise ReportFormatError(METEOSTAT_HOURLY, path.name, "the index must be tz-aware hourly timestamps")
+    columns = resolve_columns(raw, (_STATION_TEMPERATURE,), METEOSTAT_HOURLY, path.name)
+    temperature = parse_numbers(raw[columns["temp_c"]], columns["temp_c"], METEOSTAT_HOURLY, path.name,
+                                allow_missing=True)
+    known = ~pd.isna(temperature)
+    out = pd.DataFrame({
+        "interval_start": index[known].tz_convert("UTC").as_unit(ercot_time.TS_UNIT),
+        "location": match["place"].upper(),
+        "temperature_c": temperature[known],
+        "wind_speed_ms": float("nan"),
+    })
+    out["published_at"] = schedule_published_at("weather", out["interval_start"], 60, source=ArchivedWeather.name)
+    return conform_frame(WEATHER, out, METEOSTAT_HOURLY, path.name)
 
 
 def read_pvgis_hourly(path: Path) -> pd.DataFrame:
@@ -60,10 +98,11 @@ def read_pvgis_hourly(path: Path) -> pd.DataFrame:
 
 
 class ArchivedWeather(Source):
-    """Hourly weather observations at a few Texas points (PVGIS files in ``site_hourly/``).
+    """Hourly weather observations: station files (``station_hourly/``) or PVGIS points (``site_hourly/``).
 
-    A location serves a CPT day only if its files hold every hour of that day (the files are UTC
-    years, so e.g. the last six hours of a location's final Dec 31 are outside them); ``covers``
+    A location serves a CPT day when its files hold all but at most :data:`MAX_MISSING_HOURS`
+    hours of it (a station misses an hour now and then; the PVGIS files are UTC years, so the last
+    six hours of a location's final Dec 31 are outside them and that day is not served); ``covers``
     is true when at least one location does. The whole folder is small and read once.
     """
 
@@ -71,7 +110,14 @@ class ArchivedWeather(Source):
 
     def __init__(self, root: Path | str) -> None:
         root = Path(root)
-        self.root = root / "site_hourly" if (root / "site_hourly").is_dir() else root
+        for folder, pattern in (("station_hourly", _STATION_FILE), ("site_hourly", _PVGIS_FILE)):
+            if (root / folder).is_dir():
+                self.root, self._pattern = root / folder, pattern
+                break
+        else:
+            self.root = root
+            has_stations = any(_STATION_FILE.fullmatch(p.name) for p in root.glob("*.parquet"))
+            self._pattern = _STATION_FILE if has_stations else _PVGIS_FILE
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -79,9 +125,10 @@ class ArchivedWeather(Source):
 
     @cached_property
     def _table(self) -> tuple[YearTable, dict[dt.date, frozenset[str]]]:
-        paths = sorted(p for p in self.root.glob("*.parquet") if _PVGIS_FILE.fullmatch(p.name))
+        paths = sorted(p for p in self.root.glob("*.parquet") if self._pattern.fullmatch(p.name))
         if not paths:
-            raise SourceError(f"no PVGIS weather files (actual_YYYY_LAT_LON.parquet) in {self.root}")
+            raise SourceError(f"no weather files (<place>_meteostat_hourly_*.parquet or actual_YYYY_LAT_LON.parquet) "
+                              f"in {self.root}")
         frame = sort_by_time(pd.concat([_read_weather(p) for p in paths], ignore_index=True), WEATHER)
         frame = WEATHER.conform(frame, where=f"{self.name} {self.root}")
         return YearTable(frame, YearQuality()), _complete_days(frame)
@@ -95,25 +142,29 @@ class ArchivedWeather(Source):
         table, complete = self._table
         locations = complete.get(day)
         if not locations:
-            raise DataUnavailable(dataset, day, f"no location in {self.root} has every hour of that day")
+            raise DataUnavailable(dataset, day, f"no location in {self.root} has enough hours of that day "
+                                                f"(all but {MAX_MISSING_HOURS} at most)")
         frame = table.day(day)
         return frame.loc[frame["location"].isin(locations).to_numpy()].reset_index(drop=True)
 
 
+MAX_MISSING_HOURS = 4
+
+
 def _complete_days(frame: pd.DataFrame) -> dict[dt.date, frozenset[str]]:
-    """For each CPT day, the locations with every hour of it."""
+    """For each CPT day, the locations missing at most :data:`MAX_MISSING_HOURS` of its hours."""
     days = pd.Series(ercot_time.operating_day_of(frame["interval_start"]), index=frame.index)
     counts = frame.groupby([days, frame["location"]]).size()
     complete: dict[dt.date, set[str]] = {}
     for (day, location), count in counts.items():
-        if count == ercot_time.hours_in_day(day):
+        if count >= ercot_time.hours_in_day(day) - MAX_MISSING_HOURS:
             complete.setdefault(day, set()).add(str(location))
     return {day: frozenset(locations) for day, locations in complete.items()}
 
 
 def _read_weather(path: Path) -> pd.DataFrame:
-    """One PVGIS file; a failure to read it names the dataset and the file."""
+    """One weather file; a failure to read it names the dataset and the file."""
     try:
-        return read_pvgis_hourly(path)
+        return read_station_hourly(path) if _STATION_FILE.fullmatch(path.name) else read_pvgis_hourly(path)
     except Exception as exc:  # noqa: BLE001 - re-raised with the file named
         raise SourceError(f"weather: cannot read {path}: {type(exc).__name__}: {exc}") from exc

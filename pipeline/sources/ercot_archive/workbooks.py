@@ -1,7 +1,9 @@
 """ERCOT's own price files: annual workbooks (zipped) and monthly CSV extracts of them.
 
 NP6-785-ER (real-time, 15-minute) and NP4-180-ER (day-ahead, hourly) are published as one zip per
-year holding a workbook with a sheet per month; monthly extracts are a sheet saved as CSV. Both
+year holding a workbook with a sheet per month; monthly extracts are a sheet saved as CSV.
+NP4-181-ER (day-ahead ancillary clearing prices) is one zip per year holding a CSV, also found
+saved as that CSV. All
 keep ERCOT's columns (settlement point type included), so they go through the same parsers as the
 MIS reports (:mod:`pipeline.sources.ercot_files`), blamed on the annual report's id.
 """
@@ -14,12 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.catalogue import NP4_180_ER, NP6_785_ER, Report
+from pipeline.catalogue import NP4_180_ER, NP4_181_ER, NP6_785_ER, Report
 from pipeline.sources.base import SourceError
+from pipeline.sources.ercot_ancillary import ancillary_to_canonical
 from pipeline.sources.ercot_archive.inventory import ArchiveFile
 from pipeline.sources.ercot_files import conform_frame, dam_spp_to_canonical, rt_spp_to_canonical
 from targets.schema import Schema
-from targets.schemas import DAM_PRICES, RT_PRICES
+from targets.schemas import ANCILLARY_PRICES, DAM_PRICES, RT_PRICES
 
 
 def read_ercot_table(path: Path) -> pd.DataFrame:
@@ -62,6 +65,17 @@ def read_dam_workbook(file: ArchiveFile) -> pd.DataFrame:
     return _concat_conformed(
         DAM_PRICES, [dam_spp_to_canonical(t, label, report=NP4_180_ER) for label, t in read_zip_tables(file.path)],
         NP4_180_ER, file.path.name,
+    )
+
+
+def read_ancillary(file: ArchiveFile) -> pd.DataFrame:
+    """An NP4-181-ER file (the yearly CSV, or its zip) -> ``ancillary_prices``."""
+    if file.kind == "as_csv":
+        return ancillary_to_canonical(read_ercot_table(file.path), file.path.name, report=NP4_181_ER)
+    return _concat_conformed(
+        ANCILLARY_PRICES,
+        [ancillary_to_canonical(t, label, report=NP4_181_ER) for label, t in read_zip_tables(file.path)],
+        NP4_181_ER, file.path.name,
     )
 
 

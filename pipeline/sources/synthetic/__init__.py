@@ -15,6 +15,11 @@ explains its part of the model):
 * :mod:`.weather` -> :mod:`.grid` -- temperature, wind, clouds -> load, renewables, thermal and
   storage capacity, gas price: the :class:`~.grid.GridState`;
 * :mod:`.prices` -- supply curve, ORDC scarcity adder, basis, congestion, resource and node prices;
+* :mod:`.geography` / :mod:`.naming` / :mod:`.universe` -- regions, load zones, hubs and the
+  recurring transmission constraints; invented ERCOT-style plant and unit names; the seed's
+  universe of 1,000+ resource nodes and the settlement-point list;
+* :mod:`.congestion` -- universe node prices: hub price, losses, shift factors x constraint shadow
+  prices (West export, Permian and Houston import, ...), local noise and episodes;
 * :mod:`.realtime` / :mod:`.day_ahead` -- five-minute SCED prices from the actual state; DAM prices
   from the state forecast the day before;
 * :mod:`.forecasts` -- weather, load and renewables vintages whose errors are revealed day by day;
@@ -27,5 +32,6 @@ holidays and CPT from :mod:`pipeline.ercot_time`.
 from __future__ import annotations
 
 from pipeline.sources.synthetic.market import SyntheticMarket
+from pipeline.sources.synthetic.universe import universe_names
 
-__all__ = ["SyntheticMarket"]
+__all__ = ["SyntheticMarket", "universe_names"]

@@ -34,6 +34,35 @@ def dam_system_price(state: GridState) -> np.ndarray:
     return np.minimum(_DAM_PREMIUM * expected + 0.5, rules.hcap)  # DAM offers are capped at HCAP too
 
 
+# Day-ahead reserve prices ($/MW per hour): a floor plus a share of the expected scarcity value,
+# the opportunity cost of holding capacity back when the real-time price may spike.
+_RESERVE_PRICING: dict[str, tuple[float, float]] = {  # service: (floor, share of expected scarcity)
+    "REGUP": (4.0, 0.55),
+    "REGDN": (2.0, 0.05),
+    "RRS": (3.0, 0.60),
+    "NSPIN": (1.0, 0.40),
+    "ECRS": (2.0, 0.50),
+}
+
+
+def reserve_prices(seed: int, state: GridState, dam_price: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    """DAM ancillary clearing prices per service, rising with the scarcity the DAM expects.
+
+    ERCOT co-optimises energy and reserves: a MW held as reserve forgoes the energy price, so
+    reserve prices climb with the expected scarcity value above the marginal energy cost (the DAM
+    price above a gas-fired unit's cost); regulation down is paid mostly when wind floods the night.
+    """
+    scarcity = np.maximum(dam_price - 8.0 * state.gas, 0.0)
+    night = (state.axis.solar_hour < 6.0) | (state.axis.solar_hour >= 20.0)
+    night_wind = state.wind_mw / np.maximum(state.load, 1.0) * night
+    out = {}
+    for service, (floor, share) in _RESERVE_PRICING.items():
+        noise = np.exp(0.15 * normal(stream_key(seed, f"as.{service}"), np.floor(t).astype(np.int64)))
+        extra = 12.0 * night_wind if service == "REGDN" else 0.0
+        out[service] = np.round((floor + share * scarcity + extra) * noise, 2)
+    return out
+
+
 def dam_local_term(seed: int, t: np.ndarray) -> LocalTerm:
     """DAM nodes carry only a little hourly noise: no intra-hour volatility, no surprise congestion."""
     hour = np.floor(t).astype(np.int64)

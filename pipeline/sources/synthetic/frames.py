@@ -93,6 +93,7 @@ def long_frame(
 _COLUMNS: dict[str, tuple[str, str]] = {
     "rt_prices": ("node", "price"),
     "dam_prices": ("node", "price"),
+    "ancillary_prices": ("service", "price"),
     "load": ("zone", "load_mw"),
     "load_forecast": ("zone", "load_mw"),
     "renewables": ("fuel", "generation_mw"),
