@@ -12,6 +12,7 @@ from pipeline import preflight
 from pipeline.tasks.backtest import Backtest
 from pipeline.tasks.features import BuildFeatures, FeatureRange
 from pipeline.tasks.fetch import (
+    FetchAncillaryPrices,
     FetchDamPrices,
     FetchLoad,
     FetchLoadForecast,
@@ -34,6 +35,7 @@ __all__ = [
     "BuildFeatures",
     "DailyInference",
     "FeatureRange",
+    "FetchAncillaryPrices",
     "FetchDaily",
     "FetchDamPrices",
     "FetchLoad",

@@ -17,7 +17,7 @@ from pipeline import ercot_time, evaluation, labels
 from pipeline.model import SpikeModel
 from targets.schemas import BASELINE_COLUMNS, PREDICTIONS
 
-OUTCOME_COLUMNS = ["node", "threshold", "interval_start", "outcome", "price_max"]
+OUTCOME_COLUMNS = ["node", "threshold", "interval_start", "outcome", "price_max", "price_mean"]
 
 FORECASTS = {
     "model": "probability",
@@ -25,6 +25,7 @@ FORECASTS = {
     "persistence_yesterday": "p_persistence_yesterday",
     "persistence_last_week": "p_persistence_last_week",
     "logistic": "p_logistic",
+    "dam_asof": "p_dam_asof",
 }
 REFERENCE = "climatology"
 
@@ -37,6 +38,8 @@ def baseline_columns(features: pd.DataFrame, baselines: Mapping[str, np.ndarray]
             "node": features["node"].to_numpy(),
             "threshold": float(threshold),
             "interval_start": features["interval_start"].reset_index(drop=True),
+            # The issue day's DAM price at the target hour (what a user bidding from the DAM sees).
+            "dam_asof": features["dam_hod"].to_numpy(dtype=float),
         })
         for name, probabilities in baselines.items():
             block[f"p_{name}"] = probabilities[:, k]
@@ -66,7 +69,8 @@ def join_predictions(forecast: pd.DataFrame, baselines: pd.DataFrame, outcomes: 
     missing_baseline = joined[list(BASELINE_COLUMNS)].isna().any(axis=1)
     if missing_baseline.any():
         raise ValueError(f"{int(missing_baseline.sum())} forecast rows have no baseline forecast")
-    joined = joined.merge(outcomes[[*keys, "outcome", "price_max"]], on=keys, how="left", validate="one_to_one")
+    joined = joined.merge(outcomes[[*keys, "outcome", "price_max", "price_mean"]], on=keys, how="left",
+                          validate="one_to_one")
     unlabelled = joined["outcome"].isna()
     labelled = joined.loc[~unlabelled].copy()
     if labelled.empty:  # e.g. the last issue days of an archive: their hours are not in it
@@ -99,10 +103,58 @@ def metrics(predictions: pd.DataFrame) -> dict[str, Any]:
         }
         for threshold, rows in frame.groupby("threshold", sort=True)
     }
+    result["decisions"] = decisions(frame)
     result["rows"] = int(len(frame))
     result["status_counts"] = {str(k): int(v) for k, v in frame["status"].value_counts().sort_index().items()}
     result["model_ids"] = sorted(frame["model_id"].unique().tolist())
     return result
+
+
+# --- what acting on the forecast is worth ----------------------------------------------------------
+
+#: Probability cuts at which the decision table reports a flexible load's savings.
+DECISION_CUTS = (0.05, 0.1, 0.2, 0.3, 0.5)
+#: Thresholds (curtailment costs, $/MWh) the decision table covers when the backtest scores them.
+DECISION_THRESHOLDS = (100.0, 250.0)
+
+
+def decisions(predictions: pd.DataFrame) -> dict[str, Any]:
+    """What a flexible load saves by acting on the forecast, against the issue-day DAM and perfect foresight.
+
+    The load draws 1 MW at every node and hour. Curtailing an hour costs K $/MWh (the value of the
+    consumption given up; K is the threshold) and avoids paying that hour's real-time price, so it
+    saves (price - K). Decisions are made the day before, from the forecast's next-day hours
+    (horizon 1-24, each target hour once):
+
+    * forecast: curtail when P(price > K) > p*, for each p* in :data:`DECISION_CUTS`;
+    * DAM as-of: curtail when the issue day's DAM price at the same hour is above K;
+    * perfect foresight: curtail exactly when the realised price is above K (the most there is).
+
+    Savings are in $ per MW of flexible load over the window, summed over nodes, against never
+    curtailing; ``share`` is the fraction of perfect foresight's savings.
+    """
+    out: dict[str, Any] = {}
+    next_day = predictions[predictions["horizon_h"] <= 24]
+    for threshold in DECISION_THRESHOLDS:
+        rows = next_day[next_day["threshold"] == threshold]
+        if rows.empty:
+            continue
+        gain = rows["price_mean"].to_numpy(dtype=float) - threshold
+        perfect = float(np.clip(gain, 0, None).sum())
+
+        def strategy(curtail: np.ndarray, gain: np.ndarray = gain, perfect: float = perfect) -> dict[str, Any]:
+            saved = float(gain[curtail].sum())
+            return {"saved": saved, "curtailed_hours": int(curtail.sum()),
+                    "share": saved / perfect if perfect > 0 else None}
+
+        dam = rows["dam_asof"].to_numpy(dtype=float)
+        out[evaluation.group_key(threshold)] = {
+            "hours": int(len(rows)),
+            "perfect": strategy(gain > 0),
+            "dam_asof": strategy(np.nan_to_num(dam, nan=-np.inf) > threshold) if np.isfinite(dam).any() else None,
+            "forecast": {f"{cut:g}": strategy(rows["probability"].to_numpy() > cut) for cut in DECISION_CUTS},
+        }
+    return out
 
 
 def scored(predictions: pd.DataFrame, unlabelled: int, start: dt.date, end: dt.date,

@@ -179,14 +179,13 @@ class ModelConfig(_Strict):
     max_age_days: int = Field(14, ge=1, le=3660)
     seed: int = 7
     gate: GateConfig = GateConfig()
-    max_iter: int = Field(100, ge=1, le=5000)
-    learning_rate: float = Field(0.1, gt=0, le=1)
-    max_leaf_nodes: int = Field(7, ge=2, le=1024)
-    min_samples_leaf: int = Field(200, ge=1)
+    max_iter: int = Field(200, ge=1, le=5000)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    max_leaf_nodes: int = Field(4, ge=2, le=1024)
+    min_samples_leaf: int = Field(500, ge=1)
     l2_regularization: float = Field(1.0, ge=0)
     excluded_features: tuple[str, ...] = ("month", "doy_sin", "doy_cos")
-    logistic_weight: float = Field(0.5, ge=0, le=1)
-    climatology_input: bool = False
+    logistic_weight: float = Field(0.3, ge=0, le=1)
     threads: int | None = Field(None, ge=1, le=256)
 
     @model_validator(mode="after")

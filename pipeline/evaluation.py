@@ -103,12 +103,44 @@ def curves(y: Sequence[float], p: Sequence[float], max_points: int = 200) -> dic
     """ROC and precision-recall curves (thinned to ``max_points``) and the reliability curve."""
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
-    out: dict[str, Any] = {"reliability": reliability(y, p)}
+    out: dict[str, Any] = {"reliability": reliability(y, p), "value": relative_value(y, p)}
     if 0 < y.sum() < len(y):
         fpr, tpr, _ = roc_curve(y, p)
         precision, recall, _ = precision_recall_curve(y, p)
         out["roc"] = _thin({"fpr": fpr, "tpr": tpr}, max_points)
         out["precision_recall"] = _thin({"recall": recall[::-1], "precision": precision[::-1]}, max_points)
+    return out
+
+
+#: Cost/loss ratios at which the relative economic value is reported (a log-spaced grid).
+COST_LOSS_RATIOS = tuple(float(f"{a:.3g}") for a in np.geomspace(0.005, 0.9, 24))
+
+
+def relative_value(y: Sequence[float], p: Sequence[float],
+                   ratios: Sequence[float] = COST_LOSS_RATIOS) -> list[dict[str, float | None]]:
+    """Relative economic value of acting on the forecast in the cost-loss model, per cost/loss ratio.
+
+    A user who pays C to protect against a loss L acts when the probability exceeds a = C/L (the
+    best rule for a calibrated forecast). With base rate s, hit rate H and false-alarm rate F of
+    that rule, the value is (E_climate - E_forecast) / (E_climate - E_perfect) in expense per
+    case: 1 is perfect foresight, 0 is no better than always or never protecting (whichever is
+    cheaper), negative is worse (Richardson 2000). None where every case or none spiked.
+    """
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    s = float(y.mean()) if len(y) else 0.0
+    events, quiet = y == 1, y == 0
+    out: list[dict[str, float | None]] = []
+    for a in ratios:
+        if not 0 < s < 1:
+            out.append({"ratio": float(a), "value": None})
+            continue
+        act = p > a
+        hit_rate = float(act[events].mean())
+        false_alarm_rate = float(act[quiet].mean())
+        climate, perfect = min(a, s), s * a
+        forecast = false_alarm_rate * a * (1 - s) - hit_rate * s * (1 - a) + s
+        out.append({"ratio": float(a), "value": (climate - forecast) / (climate - perfect)})
     return out
 
 

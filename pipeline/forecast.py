@@ -27,15 +27,21 @@ def forecast_frame(
     thresholds: Sequence[float],
     forecast_date: dt.date,
     issued_at: pd.Timestamp,
-    model_id: str,
+    model_id: str | Sequence[str],
     status: str = STATUS_OK,
 ) -> pd.DataFrame:
-    """Long contract frame from feature rows and their [rows, thresholds] probabilities."""
+    """Long contract frame from feature rows and their [rows, thresholds] probabilities.
+
+    ``model_id``: one id, or one per threshold (a threshold served by a baseline names it).
+    """
     if probabilities.shape != (len(features), len(thresholds)):
         raise ValueError(f"probabilities of shape {probabilities.shape} do not match "
                          f"{len(features)} rows x {len(thresholds)} thresholds")
     if np.isnan(probabilities).any() or (probabilities < 0).any() or (probabilities > 1).any():
         raise ValueError("probabilities must be finite and within [0, 1]")
+    ids = [model_id] * len(thresholds) if isinstance(model_id, str) else list(model_id)
+    if len(ids) != len(thresholds):
+        raise ValueError(f"{len(ids)} model ids for {len(thresholds)} thresholds")
     blocks = []
     for k, threshold in enumerate(thresholds):
         blocks.append(pd.DataFrame({
@@ -44,11 +50,11 @@ def forecast_frame(
             "interval_start": features["interval_start"].reset_index(drop=True),
             "horizon_h": features["horizon_h"].to_numpy(),
             "probability": probabilities[:, k],
+            "model_id": ids[k],
         }))
     frame = pd.concat(blocks, ignore_index=True)
     frame.insert(0, "forecast_date", [forecast_date] * len(frame))
     frame.insert(1, "issued_at", pd.DatetimeIndex([issued_at] * len(frame)))
-    frame["model_id"] = model_id
     frame["status"] = status
     frame = frame.sort_values(["node", "threshold", "interval_start"], kind="stable").reset_index(drop=True)
     return FORECAST.conform(frame)
@@ -78,11 +84,10 @@ def republished(previous: pd.DataFrame, forecast_date: dt.date, issued_at: pd.Ti
             values.append(float(value))
         out.append(pd.DataFrame({
             "node": node, "threshold": float(threshold), "interval_start": hours,
-            "horizon_h": np.arange(1, len(hours) + 1), "probability": values,
+            "horizon_h": np.arange(1, len(hours) + 1), "probability": values, "model_id": rows["model_id"].iloc[0],
         }))
     frame = pd.concat(out, ignore_index=True)
     frame.insert(0, "forecast_date", [forecast_date] * len(frame))
     frame.insert(1, "issued_at", pd.DatetimeIndex([issued_at] * len(frame)))
-    frame["model_id"] = previous["model_id"].iloc[0]
     frame["status"] = STATUS_PREVIOUS
     return FORECAST.conform(frame)

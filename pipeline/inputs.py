@@ -16,12 +16,12 @@ from pipeline.features import FeatureSettings
 from pipeline.sources import Source, Sources
 
 #: Canonical datasets the feature step reads (rt_prices is read through its hourly aggregate).
-FEATURE_DATASETS = ("dam_prices", "load", "load_forecast", "renewables", "renewables_forecast", "weather",
-                    "weather_forecast")
+FEATURE_DATASETS = ("dam_prices", "ancillary_prices", "load", "load_forecast", "renewables", "renewables_forecast",
+                    "weather", "weather_forecast")
 
 
 def _lookback(settings: FeatureSettings) -> int:
-    return settings.lookback_days + 1
+    return settings.history_days + 1
 
 
 def input_days(dataset: str, source: Source | None, issue_day: dt.date, settings: FeatureSettings) -> list[dt.date]:
@@ -30,6 +30,15 @@ def input_days(dataset: str, source: Source | None, issue_day: dt.date, settings
         return []
     days = asof.required_days(dataset, source.name, issue_day, settings.issue_time, _lookback(settings))
     return [d for d in days if source.covers(dataset, d)]
+
+
+def missing_days(dataset: str, source: Source | None, issue_days: list[dt.date], settings: FeatureSettings) -> list[dt.date]:
+    """Key days of ``dataset`` public for some of ``issue_days`` that the source does not hold (features NaN)."""
+    if source is None:
+        return []
+    public = {d for issue in issue_days
+              for d in asof.required_days(dataset, source.name, issue, settings.issue_time, _lookback(settings))}
+    return sorted(d for d in public if not source.covers(dataset, d))
 
 
 def price_days(market: Source, issue_day: dt.date, settings: FeatureSettings) -> list[dt.date]:

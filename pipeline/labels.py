@@ -39,15 +39,16 @@ def hourly_prices(rt_prices: pd.DataFrame) -> pd.DataFrame:
 
 
 def spike_outcomes(rt_hourly: pd.DataFrame, thresholds: Sequence[float]) -> pd.DataFrame:
-    """Long frame (node, interval_start, threshold, outcome, price_max) for complete hours only."""
+    """Long frame (node, interval_start, threshold, outcome, price_max, price_mean) for complete hours only."""
     complete = rt_hourly.loc[
-        rt_hourly["n_intervals"] >= rt_hourly["expected_intervals"], ["node", "interval_start", "price_max"]
+        rt_hourly["n_intervals"] >= rt_hourly["expected_intervals"], ["node", "interval_start", "price_max", "price_mean"]
     ].reset_index(drop=True)
     frames = [
         complete.assign(threshold=float(threshold), outcome=(complete["price_max"] > threshold).astype(np.int64))
         for threshold in thresholds
     ]
-    return pd.concat(frames, ignore_index=True)[["node", "interval_start", "threshold", "outcome", "price_max"]]
+    return pd.concat(frames, ignore_index=True)[["node", "interval_start", "threshold", "outcome", "price_max",
+                                                 "price_mean"]]
 
 
 def incomplete_hours(rt_hourly: pd.DataFrame) -> pd.DataFrame:

@@ -3,22 +3,26 @@
 * Candidates are trained on *cadence dates*: ``cadence_anchor + k * retrain_every_days``. Counting
   from a fixed anchor (not from the day of the month) keeps "every 2 days" regular across month
   ends, where cron's ``*/2`` fires on both the 31st and the 1st.
-* The gate accepts a candidate unless its validation score is worse than that of the previous
-  cadence date's candidate, scored on the same (new) validation window, by more than the margin.
-* The model serving day D is the newest *accepted* candidate trained on a cadence date <= D and no
-  more than ``max_age_days`` before D. When every candidate in that span was rejected (each was
-  marginally worse than its predecessor, which has now aged out), the newest rejected one serves:
-  a fresh model that lost a close comparison beats no forecast. Failed trainings never serve.
+* Each candidate serves, per threshold, whichever of its model and its free baselines scored best
+  on its validation window, so no forecast is worse there than a baseline. The gate accepts a
+  candidate unless that mix scores worse than the previous cadence date's candidate's, both scored
+  on the same (new) validation window, by more than the margin.
+* The model serving day D follows from the newest gate record of a cadence date <= D: accepted,
+  its candidate serves; rejected, the incumbent it lost to is retained. Either must be at most
+  ``max_age_days`` old. Failed trainings and artifacts that fail their integrity check never
+  serve: the other model of the record serves, else the next older record decides. Each day's
+  serving model is therefore fixed by one gate decision, whatever else is on disk, and a cold
+  start trains two models (the newest candidate and its incumbent).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["accepted", "rejected", "failed"]
+Status = Literal["accepted", "rejected", "failed", "retained"]
 
 
 @dataclass(frozen=True)
@@ -91,42 +95,44 @@ def decide(candidate_score: float, incumbent_score: float | None, margin: float,
 
 @dataclass(frozen=True)
 class Serving:
-    """The model serving a day: its training date (the artifact's key) and its gate status."""
+    """The model serving a day: its training date (the artifact's key), gate status and id, and, per
+    threshold label, the forecaster it serves there: its model, or one of its baselines where that
+    scored better on the validation window (no entry: the model)."""
 
     train_date: dt.date
     status: Status
     model_id: str
+    forecasters: Mapping[str, str] = field(default_factory=dict)
+
+    def forecaster(self, threshold_label: str) -> str:
+        return self.forecasters.get(threshold_label, "model")
+
+    def row_model_id(self, threshold_label: str) -> str:
+        """The ``model_id`` a forecast row of this threshold carries: the model's, or ``<id>/<baseline>``."""
+        name = self.forecaster(threshold_label)
+        return self.model_id if name == "model" else f"{self.model_id}/{name}"
 
 
-def serving(day: dt.date, decisions: Mapping[dt.date, Mapping[str, Any]], cadence: Cadence) -> Serving | None:
-    """The model serving ``day`` given the gate records found so far (keyed by train date), or None.
+def serving(day: dt.date, decisions: Mapping[dt.date, Mapping[str, Any]], cadence: Cadence,
+            unusable: Collection[dt.date] = ()) -> Serving | None:
+    """The model serving ``day``, from the newest gate record within ``max_age_days``; or None.
 
-    The newest accepted candidate within ``max_age_days``; when every one there was rejected, the
-    newest rejected one.
-    """
-    candidates = cadence.back_from(day)
-    for wanted in ("accepted", "rejected"):
-        for train_date in candidates:
-            record = decisions.get(train_date)
-            if record is not None and record.get("status") == wanted:
-                return Serving(train_date, wanted, str(record["model_id"]))
-    return None
-
-
-def next_record_needed(day: dt.date, decisions: Mapping[dt.date, Mapping[str, Any]], skipped: Collection[dt.date],
-                       cadence: Cadence) -> dt.date | None:
-    """The walk to the serving model: the next train date whose gate record must be read or made.
-
-    Newest first: a candidate's record is needed only when every newer one was rejected (or is
-    ``skipped``: its training failed, or it cannot be gated now). None when the records at hand
-    decide which model serves.
+    That gate compared its candidate with the previous cadence date's candidate on the newest
+    validation window: accepted, the candidate serves; rejected, the incumbent is retained (it
+    scored better on the newest data). When that model is ``unusable`` (its artifact failed its
+    integrity check, or its training failed), the other model of the same record serves; when
+    both are, the next older record decides.
     """
     for train_date in cadence.back_from(day):
-        if train_date in skipped:
-            continue
         record = decisions.get(train_date)
         if record is None:
-            return train_date
-        if record.get("status") == "accepted":
-            return None
+            continue
+        candidate = Serving(train_date, "accepted", str(record["model_id"]), dict(record.get("serving") or {}))
+        incumbent = Serving(train_date - dt.timedelta(days=cadence.every_days), "retained",
+                            str(record.get("incumbent_model_id")), dict(record.get("incumbent_serving") or {}))
+        order = (candidate, incumbent) if record.get("status") == "accepted" else (incumbent, candidate)
+        for choice in order:
+            if choice.train_date not in unusable and (day - choice.train_date).days <= cadence.max_age_days:
+                return choice if choice is incumbent or record.get("status") == "accepted" else Serving(
+                    choice.train_date, "rejected", choice.model_id, choice.forecasters)
     return None

@@ -94,13 +94,14 @@ def test_forecast_hours_beyond_the_data_are_counted_unlabelled_not_scored() -> N
 
     day = dt.date(2023, 12, 30)  # its horizon runs into 2024, past the end of an archive of 2023
     hours = ercot_time.forecast_hours(day)
-    features = pd.DataFrame({"node": "HB_NORTH", "interval_start": hours, "horizon_h": np.arange(1, 73)})
+    features = pd.DataFrame({"node": "HB_NORTH", "interval_start": hours, "horizon_h": np.arange(1, 73),
+                             "dam_hod": 40.0})
     forecast = forecast_frame(features, np.full((72, 1), 0.2), (100.0,), day,
                               ercot_time.local_time_on(day, "06:00"), "m1")
-    names = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic")
+    names = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic", "dam_asof")
     baselines = baseline_columns(features, {name: np.full((72, 1), 0.1) for name in names}, (100.0,))
     known = hours[hours < ercot_time.day_start(dt.date(2024, 1, 1))]
-    hourly = pd.DataFrame({"node": "HB_NORTH", "interval_start": known, "price_max": 120.0,
+    hourly = pd.DataFrame({"node": "HB_NORTH", "interval_start": known, "price_max": 120.0, "price_mean": 60.0,
                            "n_intervals": 4, "expected_intervals": 4})
     labelled, unlabelled = join_predictions(forecast, baselines, spike_outcomes(hourly, (100.0,)))
     assert len(labelled) == len(known) == 24 and unlabelled == 48

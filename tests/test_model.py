@@ -10,7 +10,7 @@ import pytest
 
 from pipeline import model, registry
 from pipeline.config import ModelConfig
-from pipeline.model import ModelSettings, SpikeModel, TrainingSet, fit, fit_platt, monotone
+from pipeline.model import ModelSettings, SpikeModel, TrainingSet, fit, monotone
 
 THRESHOLDS = (100.0, 250.0, 1000.0)
 
@@ -37,7 +37,9 @@ def synthetic_set(n_days: int, first: dt.date, seed: int, shuffle_labels: bool =
         "node": np.tile(np.repeat(["HB_NORTH", "HB_WEST"], 24), n_days),
         "interval_start": pd.date_range("2024-01-01", periods=rows, freq="h", tz="UTC"),
         "horizon_h": np.tile(np.arange(1, 25), n_days * 2),
-        "tightness": tight, "hour_of_day": hour, "month": 7.0,
+        "hour_of_day": hour, "month": 7.0, "horizon_day": 1.0,
+        # The DAM price rises with tightness, as the market prices expected scarcity.
+        "dam_hod": 30 * np.exp(0.6 * tight), "dam_hod_max7": 40 * np.exp(0.2 * tight),
         "price_max_hod_d1": np.roll(price, 24), "price_max_hod_lastweek": np.roll(price, 168),
         "empty_group": np.nan,
     })
@@ -52,7 +54,8 @@ def synthetic_set(n_days: int, first: dt.date, seed: int, shuffle_labels: bool =
     return TrainingSet(features, outcomes, THRESHOLDS)
 
 
-FEATURES = ("tightness", "hour_of_day", "price_max_hod_d1", "empty_group")
+FEATURES = ("dam_hod", "dam_hod_max7", "hour_of_day", "price_max_hod_d1", "price_mean_hod_7d", "horizon_day",
+            "empty_group")
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +89,25 @@ def test_empty_feature_groups_are_left_out(trained) -> None:
     importance = fitted.feature_importance()["100"]
     # The driver ranks first: split gains map back to our column names even though sklearn
     # moves the categorical node column to the front internally.
-    assert max(importance, key=importance.get) == "tightness"
+    assert max(importance, key=importance.get) == "dam_hod"
     assert importance.get("price_max_hod_d1", 0.0) < 0.05
+
+
+def test_the_model_can_only_rise_with_the_dam_price(trained) -> None:
+    """Monotone in the scarcity drivers: a higher DAM price never lowers the spike probability."""
+    fitted, _, validation = trained
+    low = fitted.predict(validation.features)
+    high = fitted.predict(validation.features.assign(dam_hod=validation.features["dam_hod"] * 1.5))
+    assert (high >= low - 1e-12).all() and (high > low + 1e-6).any()
+
+
+def test_a_dam_price_beyond_the_fit_window_keeps_raising_the_probability(trained) -> None:
+    """Trees are flat past the largest DAM they saw; the tail continues the fit window's slope."""
+    fitted, _, validation = trained
+    top = float(np.exp(fitted.dam_top_))
+    rows = validation.features.iloc[:50]
+    at_top, far_above = (fitted.predict(rows.assign(dam_hod=top * factor)) for factor in (1.0, 20.0))
+    assert fitted.tail_[0] > 0 and (far_above[:, 0] > at_top[:, 0]).all()
 
 
 def test_excluded_features_are_not_offered_to_the_booster() -> None:
@@ -101,21 +121,18 @@ def test_excluded_features_are_not_offered_to_the_booster() -> None:
             settings_with(max_iter=5, excluded_features=("no_such",)))
 
 
-def test_logistic_blend_changes_raw_probabilities_and_zero_weight_is_trees_only() -> None:
+def test_the_logistic_blend_is_a_weighted_sum_of_logits_and_zero_weight_is_trees_only() -> None:
     fit_set = synthetic_set(60, dt.date(2023, 1, 1), seed=1)
     validation = synthetic_set(14, dt.date(2023, 3, 5), seed=2)
     nodes = ("HB_NORTH", "HB_WEST")
     blended, _ = fit(fit_set, validation, nodes, FEATURES, settings_with(max_iter=20, min_samples_leaf=20))
     trees, _ = fit(fit_set, validation, nodes, FEATURES,
                    settings_with(max_iter=20, min_samples_leaf=20, logistic_weight=0.0))
-    assert trees.linear_ is None and blended.linear_ is not None
-    # The blend's linear part is the logistic baseline itself, fitted once.
-    assert blended.baselines_["logistic"] is blended.linear_
-    raw_blend = blended.raw_probabilities(validation.features)[:, 0]
-    raw_trees = trees.raw_probabilities(validation.features)[:, 0]
-    raw_linear = blended.linear_.predict(validation.features)[:, 0]
-    expected = model.sigmoid(0.5 * model.logit(raw_trees) + 0.5 * model.logit(raw_linear))
-    np.testing.assert_allclose(raw_blend, expected, rtol=1e-9)
+    rows = validation.features.assign(dam_hod=np.minimum(validation.features["dam_hod"], 1.0))  # no tail term
+    z_blend, z_trees = blended.raw_logits(rows)[:, 0], trees.raw_logits(rows)[:, 0]
+    z_linear = blended.linear_[0].decision_function(blended._linear_design(rows))
+    weight = blended.settings.logistic_weight
+    np.testing.assert_allclose(z_blend, (1 - weight) * z_trees + weight * z_linear, rtol=1e-9)
 
 
 def test_training_is_deterministic_given_the_seed() -> None:
@@ -149,14 +166,15 @@ def test_rare_threshold_without_enough_positives_uses_the_ratio_fallback() -> No
     assert (p[:, 2] <= p[:, 1]).all()
 
 
-def test_platt_prior_keeps_identity_without_evidence() -> None:
-    a, b = fit_platt(np.full(10, 0.2), np.zeros(10), prior=1e6)
-    assert a == pytest.approx(1.0, abs=1e-3) and b == pytest.approx(0.0, abs=1e-3)
-    raw = np.linspace(0.01, 0.5, 400)
-    y = (np.random.default_rng(0).random(400) < raw / 2).astype(float)  # raw is twice too high
-    a, b = fit_platt(raw, y, prior=1.0)
-    calibrated = 1 / (1 + np.exp(-(a * np.log(raw / (1 - raw)) + b)))
-    assert abs(calibrated.mean() - y.mean()) < abs(raw.mean() - y.mean())
+def test_the_intercept_shift_keeps_identity_without_evidence_and_corrects_a_bias() -> None:
+    from pipeline.model.spike import fit_intercept
+
+    assert fit_intercept(np.full(10, -1.0), np.zeros(10), prior=1e6) == pytest.approx(0.0, abs=1e-3)
+    raw = np.linspace(0.01, 0.5, 4000)
+    y = (np.random.default_rng(0).random(4000) < raw / 2).astype(float)  # raw is twice too high
+    shift = fit_intercept(model.logit(raw), y, prior=1.0)
+    calibrated = model.sigmoid(model.logit(raw) + shift)
+    assert shift < 0 and abs(calibrated.mean() - y.mean()) < abs(raw.mean() - y.mean())
 
 
 def test_monotone_rearrangement() -> None:
@@ -190,15 +208,20 @@ def test_left_out_climatology_drops_each_target_hours_own_outcome() -> None:
     assert left_out[row, 0] == pytest.approx(expected)
 
 
-def test_climatology_input_is_offered_to_both_components() -> None:
-    fit_set = synthetic_set(60, dt.date(2023, 1, 1), seed=1)
-    validation = synthetic_set(14, dt.date(2023, 3, 5), seed=2)
-    settings = settings_with(max_iter=20, min_samples_leaf=20, climatology_input=True)
-    fitted, report = fit(fit_set, validation, ("HB_NORTH", "HB_WEST"), FEATURES, settings)
-    assert fitted.prior_ is not None
-    # The logistic component has one more input than the plain logistic baseline it no longer is.
-    assert fitted.baselines_["logistic"] is not fitted.linear_
-    assert fitted.linear_.models_[0][-1].n_features_in_ == fitted.baselines_["logistic"].models_[0][-1].n_features_in_ + 1
-    p = fitted.predict(validation.features)
-    assert ((p >= 0) & (p <= 1)).all() and (np.diff(p, axis=1) <= 0).all()
-    assert report["100"]["model"]["roc_auc"] > 0.8
+def test_each_threshold_serves_the_best_of_the_model_and_its_baselines(trained) -> None:
+    fitted, report, validation = trained
+    choice = model.best_forecasters(report, "brier")
+    for label, name in choice.items():
+        scores = {forecaster: entry["brier"] for forecaster, entry in report[label].items()}
+        assert scores[name] == min(scores.values())
+    forced = {"100": "model", "250": "dam_asof", "1000": "climatology"}
+    served = fitted.predict_served(validation.features, forced)
+    baselines = fitted.predict_baselines(validation.features)
+    expected = np.column_stack([fitted.predict(validation.features)[:, 0], baselines["dam_asof"][:, 1],
+                                baselines["climatology"][:, 2]])
+    np.testing.assert_allclose(served, monotone(expected))
+    assert (np.diff(served, axis=1) <= 1e-12).all()
+    # The served mix never scores worse than the best baseline of each threshold on the window it was chosen on.
+    mix = model.mixture_score(report, choice, "brier")
+    best_baselines = np.mean([min(e[n]["brier"] for n in e if n != "model") for e in report.values()])
+    assert mix <= best_baselines

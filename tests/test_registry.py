@@ -29,29 +29,46 @@ def test_cadence_date_is_the_newest_on_or_before() -> None:
     assert registry.is_cadence_date(newest, ANCHOR, 2)
 
 
-def test_serving_model_is_newest_accepted_within_max_age() -> None:
+def rejected(model_id: str, incumbent: str) -> dict:
+    return {"status": "rejected", "model_id": model_id, "incumbent_model_id": incumbent,
+            "incumbent_serving": {"100": "dam_asof"}}
+
+
+def test_the_newest_gate_decides_accepted_serves_and_rejected_retains_its_incumbent() -> None:
     day = dt.date(2024, 3, 10)
     newest = registry.cadence_date(day, ANCHOR, 2)
     older = newest - dt.timedelta(days=2)
-    decisions = {newest: {"status": "rejected", "model_id": "r"}, older: {"status": "accepted", "model_id": "a"}}
-    assert served(day, decisions) == older
-    decisions[newest] = {"status": "accepted", "model_id": "a"}
+    decisions = {newest: rejected("new", "old"), older: {"status": "accepted", "model_id": "old"}}
+    serving = registry.serving(day, decisions, CADENCE)
+    assert (serving.train_date, serving.status, serving.model_id) == (older, "retained", "old")
+    assert serving.forecaster("100") == "dam_asof", "the incumbent serves what its gate chose on the newest window"
+    decisions[newest] = {"status": "accepted", "model_id": "new"}
+    assert served(day, decisions) == newest
+    # Only the newest record counts: an older rejection does not matter once a newer one accepted.
+    decisions[older] = rejected("old", "older")
     assert served(day, decisions) == newest
 
 
-def test_newest_rejected_serves_when_every_candidate_within_max_age_was_rejected() -> None:
+def test_an_unusable_model_gives_way_to_the_other_model_of_its_record_then_to_older_records() -> None:
     day = dt.date(2024, 3, 10)
-    newest = registry.cadence_date(day, ANCHOR, 2)
-    dates = [newest - dt.timedelta(days=2 * k) for k in range(4)]
-    stale_accepted = newest - dt.timedelta(days=16)
-    decisions = {d: {"status": "rejected", "model_id": "r"} for d in dates[1:]}
-    decisions[dates[0]] = {"status": "failed", "model_id": "f"}
-    decisions[stale_accepted] = {"status": "accepted", "model_id": "a"}
-    # The newest trained (not failed) candidate within the age limit, not the stale accepted one.
-    assert served(day, decisions) == dates[1]
-    # An accepted one within the limit still wins over any rejected one.
-    decisions[dates[3]] = {"status": "accepted", "model_id": "a"}
-    assert served(day, decisions) == dates[3]
+    dates = CADENCE.back_from(day)
+    decisions = {dates[0]: {"status": "accepted", "model_id": "a", "incumbent_model_id": "b"},
+                 dates[1]: rejected("b", "c")}
+    assert served(day, decisions) == dates[0]
+    # The accepted candidate's artifact is invalid: the incumbent it was compared with serves.
+    assert registry.serving(day, decisions, CADENCE, unusable={dates[0]}).train_date == dates[1]
+    # Both models of the newest record unusable: the next older record decides (its incumbent, dates[2]).
+    assert registry.serving(day, decisions, CADENCE, unusable={dates[0], dates[1]}).train_date == dates[2]
+
+
+def test_a_rejected_candidate_serves_only_when_its_incumbent_cannot() -> None:
+    day = dt.date(2024, 3, 10)
+    oldest = CADENCE.back_from(day)[-1]  # at the age limit: its incumbent is older than max_age
+    choice = registry.serving(day, {oldest: rejected("x", "y")}, CADENCE)
+    assert (choice.train_date, choice.status, choice.model_id) == (oldest, "rejected", "x")
+    newest = CADENCE.newest(day)
+    choice = registry.serving(day, {newest: rejected("x", "y")}, CADENCE, unusable={newest - dt.timedelta(days=2)})
+    assert (choice.train_date, choice.status) == (newest, "rejected")
 
 
 def test_no_model_older_than_max_age_serves() -> None:
@@ -66,25 +83,18 @@ def test_gate_margin() -> None:
     assert registry.decide(0.02, None, margin=0.0).status == "accepted"
 
 
-def test_the_walk_asks_for_older_records_only_while_newer_candidates_were_rejected() -> None:
+def test_a_threshold_served_by_a_baseline_is_named_in_its_model_id() -> None:
     day = dt.date(2024, 3, 10)
     newest = CADENCE.newest(day)
-    older = newest - dt.timedelta(days=2)
-    assert registry.next_record_needed(day, {}, (), CADENCE) == newest
-    decisions = {newest: {"status": "rejected", "model_id": "new"}}
-    assert registry.next_record_needed(day, decisions, (), CADENCE) == older
-    decisions[older] = {"status": "accepted", "model_id": "old"}
-    assert registry.next_record_needed(day, decisions, (), CADENCE) is None
-    assert registry.serving(day, decisions, CADENCE) == registry.Serving(older, "accepted", "old")
-    # A candidate that cannot be gated (its training failed) is stepped over.
-    assert registry.next_record_needed(day, {}, {newest}, CADENCE) == older
-    # Nothing left within the age limit: the walk ends, and no model serves.
-    assert registry.next_record_needed(day, {}, set(CADENCE.back_from(day)), CADENCE) is None
+    decisions = {newest: {"status": "accepted", "model_id": "m", "serving": {"100": "model", "1000": "dam_asof"}}}
+    serving = registry.serving(day, decisions, CADENCE)
+    assert serving.forecaster("100") == "model" and serving.row_model_id("100") == "m"
+    assert serving.forecaster("1000") == "dam_asof" and serving.row_model_id("1000") == "m/dam_asof"
+    assert serving.forecaster("250") == "model"  # older records without a choice: the model
 
 
 def test_the_retraining_fallback_names_the_model_the_serving_rule_picks(small_pipeline) -> None:
-    """When every candidate within max_age was rejected, forecasts use the newest rejected one, and
-    the retraining alert must name that model, not an older accepted one or none."""
+    """A failed retraining: the alert must name the model forecasts keep using, by the same rule."""
     from pipeline.ops.base import Operations
     from pipeline.ops.fallbacks import retain_current_model
     from pipeline.tasks.base import current_layout, current_settings
@@ -92,15 +102,14 @@ def test_the_retraining_fallback_names_the_model_the_serving_rule_picks(small_pi
     settings = current_settings()
     cadence, layout = settings.cadence, current_layout()
     today = cadence.newest(dt.date(2024, 7, 17))
-    older = cadence.back_from(today)[1:]
-    for train_date in older:
-        layout.model_decision(train_date).write({"status": "rejected", "model_id": settings.model_id(train_date),
-                                                 "train_date": train_date.isoformat()})
-    stale = today - dt.timedelta(days=settings.config.model.max_age_days + 2)
-    layout.model_decision(stale).write({"status": "accepted", "model_id": settings.model_id(stale)})
+    previous, before = cadence.back_from(today)[1:3]
+    # The previous candidate was rejected: the one before it is what serves.
+    layout.model_decision(previous).write({**rejected(settings.model_id(previous), settings.model_id(before)),
+                                           "train_date": previous.isoformat()})
 
-    served = retain_current_model(Operations(settings.config, runner=None), today)
+    served_id = retain_current_model(Operations(settings.config, runner=None), today)
 
-    assert served == settings.model_id(older[0])
-    assert registry.serving(today, layout.gate_records(cadence.back_from(today)), cadence).model_id == served
+    assert served_id == settings.model_id(before)
+    dates = cadence.back_from(today)
+    assert registry.serving(today, layout.gate_records(dates), cadence, layout.failed_models(dates)).model_id == served_id
     assert layout.model_failure(today).read()["status"] == "failed"

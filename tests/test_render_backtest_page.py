@@ -22,7 +22,7 @@ WINDOW = {"start": "2024-07-01", "end": "2024-07-04", "days": 4}  # 07-04 has no
 NODES = ("HB_NORTH", "HB_WEST")
 THRESHOLDS = (50.0, 100.0, 1000.0)  # many spikes, a few, none
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SECTIONS = ("summary", "headline", "reliability", "curves", "timeline", "horizon", "nodes", "gaps", "config")
+SECTIONS = ("summary", "headline", "reliability", "curves", "value", "timeline", "horizon", "nodes", "gaps", "config")
 
 
 def _hourly_prices(hours: pd.DatetimeIndex, node_offset: float) -> np.ndarray:
@@ -50,11 +50,13 @@ def hand_made_predictions() -> pd.DataFrame:
                     "probability": np.clip(signal + rng.normal(0, 0.03, 72), 0.001, 0.999),
                     "model_id": f"{day - dt.timedelta(days=day.day % 2)}.m1-test",
                     "status": "fallback_previous" if (day == ISSUE_DAYS[1] and node == "HB_WEST") else "ok",
-                    "outcome": outcome, "price_max": prices,
+                    "outcome": outcome, "price_max": prices, "price_mean": prices - 4.0,
+                    "dam_asof": np.roll(prices, 24) * 0.95,
                     "p_climatology": np.full(72, max(outcome.mean(), 0.002)),
                     "p_persistence_yesterday": np.roll(outcome, 24) * 0.9 + 0.05,
                     "p_persistence_last_week": np.full(72, 0.05),
                     "p_logistic": np.clip(signal * 0.8 + 0.02, 0, 1),
+                    "p_dam_asof": np.clip(signal * 0.7 + 0.03, 0, 1),
                 }))
     return PREDICTIONS.conform(pd.concat(blocks, ignore_index=True))
 

@@ -146,9 +146,13 @@ def test_data_published_after_the_issue_time_cannot_change_the_forecast(
     pd.testing.assert_frame_equal(forecast_of(ISSUE_DAY), original)
 
 
-CONTROL_COLUMNS = {"rt_prices": "price_max_hod_d1", "load_forecast": "load_fc", "weather_forecast": "temp_fc_mean",
-                   "dam_prices": "dam_hod", "renewables_forecast": "wind_fc", "load": "load_hod_d1",
-                   "renewables": "wind_mean_d1", "weather": "temp_hod_d1"}
+# Per dataset, features of each group it feeds: the control must move every one of them.
+CONTROL_COLUMNS = {"rt_prices": ("price_max_hod_d1", "rtx_hod_7d"), "load_forecast": ("load_fc",),
+                   "weather_forecast": ("temp_fc_mean",),
+                   "dam_prices": ("dam_hod", "dam_hod_max7", "dam_hod_ratio", "sys_dam_hod", "rtx_hod_7d"),
+                   "ancillary_prices": ("as_RRS_hod", "as_sum_daymax", "as_REGUP_vs7"),
+                   "renewables_forecast": ("wind_fc",), "load": ("load_hod_d1", "load_peak_vs_recent"),
+                   "renewables": ("wind_mean_d1",), "weather": ("temp_hod_d1", "temp_max_d1", "cdh_d1")}
 
 
 @pytest.mark.parametrize("dataset", sorted(CONTROL_COLUMNS))
@@ -174,11 +178,13 @@ def test_data_published_before_the_issue_time_does_change_the_features(
     changed = current_layout().features(ISSUE_DAY).read()
     use_root(original_root)
     reference = current_layout().features(ISSUE_DAY).read()
-    column = CONTROL_COLUMNS[dataset]
-    assert not np.allclose(changed[column], reference[column], equal_nan=True)
+    for column in CONTROL_COLUMNS[dataset]:
+        assert not np.allclose(changed[column], reference[column], equal_nan=True), column
 
 
 def test_recent_prices_move_the_forecast(history_with_future, small_pipeline, tmp_path: Path, use_root) -> None:
+    """The control for the forecast: prices public at the issue time move it, whichever forecaster
+    serves a threshold (the model reads real-time and day-ahead prices, the DAM baseline the latter)."""
     original_root, original = history_with_future
     root = tmp_path / "prices"
     shutil.copytree(original_root, root)
@@ -186,7 +192,7 @@ def test_recent_prices_move_the_forecast(history_with_future, small_pipeline, tm
     issue_at = ercot_time.local_time_on(ISSUE_DAY, "06:00")
 
     def spiky_yesterday(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        if name != "rt_prices":
+        if name not in ("rt_prices", "dam_prices"):
             return frame
         recent = (frame["published_at"] <= issue_at) & (frame["published_at"] > issue_at - pd.Timedelta(days=2))
         return _perturb(frame, recent)

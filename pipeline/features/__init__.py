@@ -10,7 +10,8 @@ absent for the configuration yields NaN columns):
 
 * :mod:`~pipeline.features.calendar` -- the target hour's clock, weekday, holiday, season, horizon;
 * :mod:`~pipeline.features.prices` -- real-time price history at the node and system-wide;
-* :mod:`~pipeline.features.dam` -- day-ahead prices known at the issue time;
+* :mod:`~pipeline.features.dam` -- day-ahead prices known at the issue time, and RT against DAM;
+* :mod:`~pipeline.features.ancillary` -- day-ahead ancillary service (reserve) prices;
 * :mod:`~pipeline.features.load` -- actual and forecast load, wind, solar and net load;
 * :mod:`~pipeline.features.weather` -- forecast and observed temperature;
 * :mod:`~pipeline.features.grid` -- the day x hour cubes and forecast vintages they read;
@@ -21,7 +22,7 @@ from pipeline.features.build import FeatureInputs, FeatureSettings, build_featur
 from pipeline.features.grid import Cube, Vintages, build_cube
 
 #: Bumped when a feature's definition changes, so feature files of the old definition are not reused.
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 
 __all__ = ["FEATURE_VERSION", "Cube", "FeatureInputs", "FeatureSettings", "Vintages", "build_cube",
            "build_features", "feature_columns", "features_by_day"]

@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline import catalogue, ercot_time
 from pipeline.asof import KNOWN_AT
-from pipeline.features import calendar, dam, load, prices, weather
+from pipeline.features import ancillary, calendar, dam, load, prices, weather
 from pipeline.features.grid import Cube, Targets, Vintages, build_cube, micro
 
 SYSTEM_ZONE = catalogue.SYSTEM_ZONE
@@ -23,6 +23,7 @@ class FeatureInputs:
 
     rt_hourly: pd.DataFrame
     dam_prices: pd.DataFrame | None = None
+    ancillary_prices: pd.DataFrame | None = None
     load: pd.DataFrame | None = None
     load_forecast: pd.DataFrame | None = None
     renewables: pd.DataFrame | None = None
@@ -39,11 +40,20 @@ class FeatureSettings:
     lookback_days: int
     horizon_hours: int = catalogue.HORIZON_HOURS
 
+    @property
+    def history_days(self) -> int:
+        """Days before the issue day the features read: the lookback, and at least what the DAM group needs.
+
+        The same span decides which input files an issue day reads (:mod:`pipeline.inputs`), so a
+        feature never depends on whether it was built alone or in a run of many issue days.
+        """
+        return max(self.lookback_days, dam.HISTORY_DAYS)
+
 
 def feature_columns(settings: FeatureSettings) -> list[str]:
     """Every feature column, in order (fixed for a configuration, whatever data is present)."""
     return [*calendar.columns(), *prices.spike_columns(settings.thresholds), *prices.PRICE_COLUMNS,
-            *dam.columns(), *load.columns(), *weather.columns()]
+            *dam.columns(), *ancillary.columns(), *load.columns(), *weather.columns()]
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,8 @@ class _Grids:
     """Every input on its grid, built once for a run of issue days."""
 
     prices: Cube  # entities: nodes + system node
-    dam: Cube
+    dam: Cube  # entities: nodes + system node
+    reserves: Cube  # entities: ancillary services
     load: Cube
     net_load: Cube
     weather: Cube
@@ -74,7 +85,7 @@ def build_features(settings: FeatureSettings, inputs: FeatureInputs, issue_days:
 
 
 def _grids(settings: FeatureSettings, inputs: FeatureInputs, first_issue: dt.date, last_issue: dt.date) -> _Grids:
-    first = first_issue - dt.timedelta(days=settings.lookback_days + 1)
+    first = first_issue - dt.timedelta(days=settings.history_days + 1)
     last = last_issue + dt.timedelta(days=4)
     price_entities = (*settings.nodes, catalogue.SYSTEM_NODE)
     system = (SYSTEM_ZONE,)
@@ -82,8 +93,10 @@ def _grids(settings: FeatureSettings, inputs: FeatureInputs, first_issue: dt.dat
     return _Grids(
         prices=build_cube(inputs.rt_hourly, "node", {"price_max": "max", "price_mean": "mean"}, price_entities,
                           first, last),
-        dam=build_cube(_renamed(inputs.dam_prices, "price", "dam"), "node", {"dam": "mean"}, settings.nodes,
+        dam=build_cube(_renamed(inputs.dam_prices, "price", "dam"), "node", {"dam": "mean"}, price_entities,
                        first, last),
+        reserves=build_cube(inputs.ancillary_prices, "service", {"price": "mean"}, catalogue.ANCILLARY_SERVICES,
+                            first, last),
         load=build_cube(_renamed(_zone(inputs.load), "load_mw", "load"), "zone", {"load": "mean"}, system,
                         first, last),
         net_load=build_cube(_net_load_actual(inputs.load, inputs.renewables), "zone",
@@ -105,8 +118,10 @@ def _one_issue_day(settings: FeatureSettings, grids: _Grids, issue_day: dt.date)
     columns = (calendar.compute(targets)
                | prices.compute_spikes(grids.prices, targets, settings.thresholds, settings.lookback_days)
                | prices.compute_prices(grids.prices, targets, settings.lookback_days)
-               | dam.compute(grids.dam, targets)
-               | load.compute(grids.load, grids.net_load, grids.load_fc, grids.renewables_fc, targets)
+               | dam.compute(grids.dam, grids.prices, targets, settings.lookback_days)
+               | ancillary.compute(grids.reserves, targets)
+               | load.compute(grids.load, grids.net_load, grids.load_fc, grids.renewables_fc, targets,
+                              settings.lookback_days)
                | weather.compute(grids.weather, grids.temp_fc, grids.wind_speed_fc, targets))
     rows = len(hours) * n_nodes
     keys = pd.DataFrame({

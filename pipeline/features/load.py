@@ -3,7 +3,8 @@
 Scarcity comes from net load (load minus wind and solar) approaching the available fleet. The
 group reads yesterday's actual load and net load (actual load of D-1 is posted at 06:00 on D),
 ERCOT's load forecast and the wind and solar forecasts for the target hours (the newest vintage
-public by the issue time), and relates the forecast to the recent actual peak.
+public by the issue time), and relates yesterday's peak and the forecast to the highest load of
+the lookback days (``features.lookback_days``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import numpy as np
 
 from pipeline.features.grid import Cube, Targets, Vintages, named, nanmax, nanmean, nonzero
 
-LOAD_COLUMNS = ("load_hod_d1", "load_peak_d1", "load_peak_7d", "load_fc", "load_fc_day_peak", "load_fc_vs_peak_28d")
+LOAD_COLUMNS = ("load_hod_d1", "load_peak_d1", "load_peak_7d", "load_peak_vs_recent", "load_fc", "load_fc_day_peak",
+                "load_fc_vs_recent_peak")
 RENEWABLES_COLUMNS = ("wind_fc", "solar_fc", "net_load_fc", "net_load_fc_day_peak", "net_load_fc_ramp",
-                      "net_load_fc_vs_peak_28d", "wind_mean_d1", "net_load_hod_d1", "net_load_peak_7d")
+                      "net_load_fc_vs_recent_peak", "wind_mean_d1", "net_load_hod_d1", "net_load_peak_7d",
+                      "net_load_peak_vs_recent")
 
 
 def columns() -> tuple[str, ...]:
@@ -24,11 +27,11 @@ def columns() -> tuple[str, ...]:
 
 
 def compute(load_cube: Cube, net_load: Cube, load_fc: Vintages, renewables_fc: Vintages,
-            targets: Targets) -> dict[str, np.ndarray]:
+            targets: Targets, lookback_days: int) -> dict[str, np.ndarray]:
     yesterday = targets.issue_day - dt.timedelta(days=1)
     n_targets = len(targets.hod)
-    load = load_cube.window("load", yesterday, 28, targets.known_by)[:, :, 0]  # [28, 24]
-    net = net_load.window("net_load", yesterday, 28, targets.known_by)[:, :, 0]
+    load = load_cube.window("load", yesterday, lookback_days, targets.known_by)[:, :, 0]  # [days, 24]
+    net = net_load.window("net_load", yesterday, lookback_days, targets.known_by)[:, :, 0]
     wind = net_load.window("wind", yesterday, 1, targets.known_by)[0, :, 0]
 
     span_start, n_hours, at, span_days = targets.span()
@@ -36,16 +39,17 @@ def compute(load_cube: Cube, net_load: Cube, load_fc: Vintages, renewables_fc: V
     renewables = renewables_fc.latest(targets.known_by, span_start, n_hours)
     wind_fc, solar_fc = renewables[:, 0], renewables[:, 1]
     net_fc = load_forecast - wind_fc - solar_fc
-    load_peak_28 = nonzero(nanmax(load, (0, 1)))
-    net_peak_28 = nonzero(nanmax(net, (0, 1)))
+    load_peak = nonzero(nanmax(load, (0, 1)))  # the highest load of the lookback days
+    net_peak = nonzero(nanmax(net, (0, 1)))
     loads = named(
         LOAD_COLUMNS,
         targets.per_node(load[-1][targets.hod]),
         targets.per_node(np.full(n_targets, nanmax(load[-1], 0))),
         targets.per_node(np.full(n_targets, nanmax(load[-7:], (0, 1)))),
+        targets.per_node(np.full(n_targets, nanmax(load[-1], 0) / load_peak)),
         targets.per_node(load_forecast[at]),
         targets.per_node(targets.day_peaks(load_forecast, span_days)),
-        targets.per_node(load_forecast[at] / load_peak_28),
+        targets.per_node(load_forecast[at] / load_peak),
     )
     net_loads = named(
         RENEWABLES_COLUMNS,
@@ -54,9 +58,10 @@ def compute(load_cube: Cube, net_load: Cube, load_fc: Vintages, renewables_fc: V
         targets.per_node(net_fc[at]),
         targets.per_node(targets.day_peaks(net_fc, span_days)),
         targets.per_node(net_fc[at] - net_fc[at - 1]),
-        targets.per_node(net_fc[at] / net_peak_28),
+        targets.per_node(net_fc[at] / net_peak),
         targets.per_node(np.full(n_targets, nanmean(wind, 0))),
         targets.per_node(net[-1][targets.hod]),
         targets.per_node(np.full(n_targets, nanmax(net[-7:], (0, 1)))),
+        targets.per_node(np.full(n_targets, nanmax(net[-1], 0) / net_peak)),
     )
     return loads | net_loads

@@ -5,7 +5,9 @@
 * **persistence** -- P(spike | the same hour spiked yesterday / a week earlier), calibrated on the
   window;
 * **logistic** -- a small logistic regression on recent spike rates, yesterday's price and the
-  hour (also the spike model's smooth component).
+  hour (also the spike model's smooth component);
+* **DAM as-of** -- the market's own view as far as it is public at issue time: the issue day's
+  DAM price at the target's CPT clock hour, calibrated per threshold and horizon day.
 
 A forecast users pay for has to beat each of them; the backtest reports show it does or does not.
 """
@@ -25,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from pipeline.labels import threshold_label
 from pipeline.model.dataset import TrainingSet
 
-BASELINES = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic")
+BASELINES = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic", "dam_asof")
 
 
 @dataclass
@@ -168,3 +170,48 @@ class LogisticBaseline:
                 out[:, k] = model.predict_proba(design)[:, 1]
         return out
 
+
+
+@dataclass
+class DamAsOf:
+    """P(spike) from the issue day's DAM price at the target's clock hour (feature ``dam_hod``).
+
+    The DAM for the delivery day itself clears after the issue time, so the newest public DAM day
+    is the issue day: a user bidding tomorrow's hours sees today's prices at the same hours. A
+    logistic regression on log(max(DAM, $1)) per threshold and horizon day (1-3) turns the price
+    into a probability; an hour without a DAM price gets the fit window's median price.
+    """
+
+    thresholds: tuple[float, ...]
+    median_: float = 0.0
+    models_: dict[tuple[int, int], Any] = field(default_factory=dict)
+
+    def _design(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        dam = features["dam_hod"].to_numpy(dtype=float)
+        price = np.where(np.isnan(dam), self.median_, dam)
+        day = np.clip(features["horizon_day"].to_numpy(dtype=float), 1, 3).astype(int)
+        return np.log(np.maximum(price, 1.0))[:, None], day
+
+    def fit(self, data: TrainingSet) -> DamAsOf:
+        known = data.features["dam_hod"].dropna()
+        self.median_ = float(known.median()) if len(known) else 1.0
+        x, day = self._design(data.features)
+        self.models_ = {}
+        for k in range(len(self.thresholds)):
+            for h in (1, 2, 3):
+                rows = day == h
+                y = data.outcomes[rows, k]
+                if 0 < y.sum() < len(y) and len(known):
+                    self.models_[k, h] = LogisticRegression(C=100.0, max_iter=500).fit(x[rows], y)
+                else:
+                    self.models_[k, h] = float((y.sum() + 0.5) / (len(y) + 1.0))
+        return self
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        x, day = self._design(features)
+        out = np.empty((len(features), len(self.thresholds)))
+        for (k, h), model in self.models_.items():
+            rows = day == h
+            if rows.any():
+                out[rows, k] = model if isinstance(model, float) else model.predict_proba(x[rows])[:, 1]
+        return out

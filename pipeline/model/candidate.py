@@ -15,7 +15,8 @@ from typing import Any
 
 from pipeline.features import feature_columns
 from pipeline.model.dataset import TrainingSet, select_days
-from pipeline.model.spike import SpikeModel, fit
+from pipeline.model.scoring import fit
+from pipeline.model.spike import SpikeModel
 from pipeline.model.windows import TrainingWindow
 
 PACKAGES = ("luigi", "pandas", "pyarrow", "scikit-learn", "numpy", "scipy")
@@ -65,7 +66,8 @@ def metadata(provenance: Provenance, window: TrainingWindow, fit_set: TrainingSe
         "features_without_data": [f for f in fitted.feature_names if f not in fitted.columns_],
         "feature_importance": fitted.feature_importance(),
         "boosters": [b is not None for b in fitted.boosters_],
-        "calibration": [list(p) for p in fitted.calibration_],
+        "calibration_shift": list(fitted.calibration_),
+        "dam_tail": list(fitted.tail_),
         "validation": report,
         "settings": provenance.settings,
         "seed": provenance.settings["seed"],

@@ -1,34 +1,29 @@
-"""The spike model: per-threshold gradient-boosted trees blended with a logistic model, recalibrated,
-monotone across thresholds.
+"""The spike model: per threshold, a monotone boosted additive model blended with a log-price logistic
+model, extended beyond the fit window's DAM range, recalibrated, monotone across thresholds.
 
-Why this family: spikes are rare, non-linear interactions of scarcity drivers (tight net load,
-evening hours, recent spiking) that trees capture without hand-made interactions;
-``HistGradientBoostingClassifier`` handles the missing values our feature groups produce when a
-source lacks a dataset, trains on ~100k rows in about a second, and is deterministic given a seed.
-One pooled model per threshold across all nodes (the node is a categorical feature) lets a rare
-$1000 event at one hub inform the others.
+Why this family (chosen on the real 2021-2022 archive, confirmed on 2023; see the README's
+measured skill):
 
-Training (:func:`fit`):
+* The issue day's DAM price at the target's clock hour is the strongest public sign of a spike,
+  and recent real-time spiking the next. Both act *monotonically*: a higher DAM price or a higher
+  recent spike rate never makes a spike less likely. Constraining the trees that way
+  (``monotonic_cst``) and forbidding interactions (each tree splits one feature, so the model is
+  additive in logit space) keeps them from memorising last year's spike dates; deeper trees with
+  interactions and seasonal inputs ranked worse out of sample on every year tried.
+* A small logistic regression on log DAM and recent RT prices, averaged in logit space
+  (``logistic_weight``), smooths the trees' steps.
+* Trees are flat beyond the largest DAM price they saw; an unprecedented DAM (Winter Storm Uri:
+  $7-9k) must still raise the probability, so a linear tail in log DAM continues the fit window's
+  slope past its maximum.
+* The validation window (28 days the booster never saw) shifts the intercept only (a slope
+  fitted on so few days hurt ranking), with a prior toward no shift and a cap of one logit.
 
-1. Calm hours are subsampled per threshold (``negative_keep``; every spike is kept), which cuts
-   fitting time several-fold; the known sampling rate is undone exactly as a logit offset.
-2. One booster per threshold on the fit window. A threshold with too few positives to learn from
-   gets no booster; its probability is the next-lower threshold's times their historical ratio.
-   The boosters are small (7 leaves, 200 rows per leaf) and do not see the season (month, day of
-   year): on rolling 2022 windows of real hub data, deeper trees and seasonal inputs memorised the
-   previous year's spike dates and lost skill out of sample (on 2023 the season would have helped).
-3. A logistic regression on recent spike rates and prices (the ``logistic`` baseline's model) is
-   averaged with each booster in logit space (``logistic_weight``); the blend ranks and calibrates
-   better than either part on rolling 2022 windows of real hub data.
-4. Platt recalibration (slope and intercept on the logit, with a prior centred on "no change")
-   on the held-out validation window, which the booster never saw.
-5. Monotone rearrangement: P(>$1000) <= P(>$250) <= P(>$100) on every row.
-
-Baselines fitted on the same window travel with the model: month x hour climatology, persistence
-(same hour yesterday / a week earlier, calibrated) and a small logistic regression.
+Training (:func:`pipeline.model.scoring.fit`): calm hours are subsampled per threshold (every spike
+kept) and the sampling rate is undone exactly as a logit offset; a threshold with too few spikes
+to learn from gets no booster, its probability being the next-lower threshold's times their
+historical ratio; probabilities are finally made monotone across thresholds,
+P(>$1000) <= P(>$250) <= P(>$100).
 """
-
-from __future__ import annotations
 
 from __future__ import annotations
 
@@ -38,15 +33,58 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from pipeline import evaluation
 from pipeline.config import ModelConfig
 from pipeline.labels import threshold_label
-from pipeline.model.baselines import Climatology, LogisticBaseline, Persistence
-from pipeline.model.calibration import fit_platt, logit, monotone, sigmoid
+from pipeline.model.calibration import logit, monotone, sigmoid
 from pipeline.model.dataset import TrainingSet
+
+# The model's inputs ({t}: every threshold; {lowest}: the lowest threshold only), in this order.
+INPUTS = (
+    "dam_hod", "dam_hod_max3", "dam_hod_max7", "dam_hod_mean7", "dam_hod_max14", "dam_hod_d1", "dam_hod_lastweek",
+    "dam_max_day", "dam_mean_day_lookback", "dam_hod_ratio", "dam_hod_rank", "sys_dam_hod",
+    "price_max_hod_d1", "price_max_1d", "price_max_hod_max_7d", "price_mean_hod_7d",
+    "spike_rate_{t}_hod_7d", "spike_rate_{t}_hod_28d", "spike_rate_{lowest}_all_7d", "spike_rate_{lowest}_all_28d",
+    "sys_spike_rate_{lowest}_hod_7d",
+    "rtx_hod_7d", "rtx_hod_lookback", "rtx_all_7d", "rtx_max_hod_lookback",
+    "as_sum_hod", "as_RRS_daymax", "as_NSPIN_hod", "as_ECRS_hod",
+    "temp_max_d1", "temp_min_d1", "cdh_d1", "hdh_d1", "load_peak_vs_recent", "net_load_peak_vs_recent",
+    "is_weekend", "hour_of_day", "horizon_day",
+)
+# Inputs whose effect can only raise the spike probability: prices, reserve prices, spike rates.
+INCREASING_PREFIXES = ("dam_", "sys_dam_", "price_", "spike_rate_", "sys_spike_rate_", "as_")
+NOT_MONOTONE = frozenset({"dam_hod_rank", "dam_hod_ratio", "dam_age_days"})
+# The logistic component's inputs (log prices; sin/cos of the hour are added).
+LINEAR_INPUTS = ("dam_hod", "dam_hod_max7", "price_mean_hod_7d")
+
+
+def model_inputs(feature_names: Sequence[str], thresholds: Sequence[float]) -> list[str]:
+    """The inputs of :data:`INPUTS` for these thresholds that the features provide."""
+    labels = [threshold_label(t) for t in thresholds]
+    names: list[str] = []
+    for template in INPUTS:
+        if "{t}" in template:
+            names += [template.format(t=label) for label in labels]
+        else:
+            names.append(template.format(lowest=labels[0]))
+    available = set(feature_names)
+    return [name for name in dict.fromkeys(names) if name in available]
+
+
+def is_increasing(name: str) -> bool:
+    return name.startswith(INCREASING_PREFIXES) and name not in NOT_MONOTONE
+
+
+def log_price(values: np.ndarray) -> np.ndarray:
+    """ln(max(price, $1)): prices on a log scale, negative and tiny prices as $1 (NaN stays NaN)."""
+    return np.log(np.maximum(np.asarray(values, dtype=float), 1.0))
 
 
 @dataclass(frozen=True)
@@ -62,29 +100,26 @@ class ModelSettings:
     min_samples_leaf: int
     l2_regularization: float
     seed: int
-    # Features computed but not offered to the booster (by default the season: month, day of year).
+    # Features offered to the model's boosters no matter what (by default the season: month, day of year).
     excluded_features: tuple[str, ...]
     # Weight of the logistic component when blended with the booster in logit space (0 = trees only).
     logistic_weight: float
-    # Offer both components the month x hour climatology of the fit window (its logit) as an input.
-    climatology_input: bool
     # OpenMP threads of the boosters (None: one per core). Several luigi workers training at once
     # should share the cores (e.g. 1 each): oversubscribed OpenMP threads slow fits many times over.
     threads: int | None
     # Internals, not configuration: the share of calm hours each booster fits on, the fewest spikes
-    # a booster is fitted with, and the strength of the prior pulling Platt's (slope, intercept)
-    # toward (1, 0), in log-loss units.
+    # a booster is fitted with, and the prior and cap of the validation window's intercept shift.
     negative_keep: float = 0.2
     min_positives: int = 25
-    calibration_prior: float = 20.0
+    calibration_prior: float = 200.0
+    calibration_cap: float = 1.0
 
     @classmethod
     def from_config(cls, model: ModelConfig) -> ModelSettings:
         return cls(max_iter=model.max_iter, learning_rate=model.learning_rate, max_leaf_nodes=model.max_leaf_nodes,
                    min_samples_leaf=model.min_samples_leaf, l2_regularization=model.l2_regularization,
                    seed=model.seed, excluded_features=tuple(model.excluded_features),
-                   logistic_weight=model.logistic_weight, climatology_input=model.climatology_input,
-                   threads=model.threads)
+                   logistic_weight=model.logistic_weight, threads=model.threads)
 
 
 @dataclass
@@ -93,115 +128,112 @@ class SpikeModel:
     thresholds: tuple[float, ...]
     feature_names: tuple[str, ...]
     settings: ModelSettings
-    columns_: tuple[str, ...] = ()  # the offered features that hold any data in the fit window
+    columns_: tuple[str, ...] = ()  # the inputs that hold any data in the fit window
     boosters_: list[HistGradientBoostingClassifier | None] = field(default_factory=list)
-    linear_: LogisticBaseline | None = None
-    prior_: Climatology | None = None
+    linear_: list[Any] = field(default_factory=list)
+    tail_: list[float] = field(default_factory=list)  # log-odds per log-$ of DAM beyond the fit window's top
+    dam_top_: float = float("nan")  # the largest log DAM price of the fit window
     fallback_ratio_: list[float | None] = field(default_factory=list)
-    calibration_: list[tuple[float, float]] = field(default_factory=list)
+    calibration_: list[float] = field(default_factory=list)  # intercept shift per threshold
     baselines_: dict[str, Any] = field(default_factory=dict)
 
-    # -- design matrix --
-    def _design(self, features: pd.DataFrame, prior: np.ndarray | None) -> np.ndarray:
+    # -- design --
+    def _design(self, features: pd.DataFrame) -> np.ndarray:
         node_code = features["node"].map({n: i for i, n in enumerate(self.nodes)})
         if node_code.isna().any():
             unknown = sorted(set(features.loc[node_code.isna(), "node"]))
             raise ValueError(f"the model was trained for nodes {list(self.nodes)}, not {unknown}")
-        x = features[list(self.columns_)].to_numpy(dtype=float)
-        parts = [x, node_code.to_numpy(dtype=float)]
-        return np.column_stack(parts if prior is None else [*parts, prior])
+        return np.column_stack([features[list(self.columns_)].to_numpy(dtype=float), node_code.to_numpy(dtype=float)])
 
-    def _prior(self, features: pd.DataFrame) -> np.ndarray | None:
-        """The climatology input (logit, one column per threshold), or None without it."""
-        return None if self.prior_ is None else logit(self.prior_.predict(features))
+    def _linear_design(self, features: pd.DataFrame) -> np.ndarray:
+        hour = features["hour_of_day"].to_numpy(dtype=float)
+        prices = log_price(features[list(LINEAR_INPUTS)].to_numpy(dtype=float))
+        return np.column_stack([prices, np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)])
 
-    def _input_names(self) -> list[str]:
-        prior = [f"climatology_{threshold_label(t)}" for t in self.thresholds] if self.prior_ is not None else []
-        return [*self.columns_, "node", *prior]
+    def _dam_excess(self, features: pd.DataFrame) -> np.ndarray:
+        """log DAM beyond the fit window's largest (0 within it, or where the DAM is unknown)."""
+        excess = log_price(features["dam_hod"].to_numpy(dtype=float)) - self.dam_top_
+        return np.nan_to_num(np.clip(excess, 0.0, None), nan=0.0)
 
     def _booster(self) -> HistGradientBoostingClassifier:
         s = self.settings
-        categorical = [len(self.columns_)] if len(self.nodes) > 1 else None
+        categorical = np.zeros(len(self.columns_) + 1, dtype=bool)
+        categorical[-1] = len(self.nodes) > 1
+        increasing = [1 if is_increasing(name) else 0 for name in self.columns_] + [0]
         return HistGradientBoostingClassifier(
             max_iter=s.max_iter, learning_rate=s.learning_rate, max_leaf_nodes=s.max_leaf_nodes,
-            min_samples_leaf=s.min_samples_leaf, l2_regularization=s.l2_regularization,
-            early_stopping=False, random_state=s.seed, categorical_features=categorical,
+            min_samples_leaf=s.min_samples_leaf, l2_regularization=s.l2_regularization, early_stopping=False,
+            random_state=s.seed, categorical_features=categorical if len(self.nodes) > 1 else None,
+            monotonic_cst=increasing, interaction_cst="no_interactions",
         )
 
     # -- fitting --
-    def fit_boosters(self, data: TrainingSet) -> SpikeModel:
-        # A feature group whose source is absent for this configuration is all-NaN: leave it out.
+    def fit_components(self, data: TrainingSet) -> SpikeModel:
         unknown = sorted(set(self.settings.excluded_features) - set(self.feature_names))
         if unknown:
             raise ValueError(f"model.excluded_features names unknown features {unknown}")
-        offered = [name for name in self.feature_names if name not in self.settings.excluded_features]
+        offered = [n for n in model_inputs(self.feature_names, self.thresholds) if n not in self.settings.excluded_features]
         present = data.features[offered].notna().any(axis=0)
-        self.columns_ = tuple(name for name in offered if present[name])
-        prior = None
-        if self.settings.climatology_input:
-            self.prior_ = Climatology(self.thresholds).fit(data)
-            prior = logit(self.prior_.predict_left_out(data))
-        x = self._design(data.features, prior)
-        keep_prob = self.settings.negative_keep
-        self.boosters_, self.fallback_ratio_ = [], []
+        self.columns_ = tuple(name for name in offered if present[name])  # e.g. reserve prices before 2022
+        x, linear_x = self._design(data.features), self._linear_design(data.features)
+        dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
+        self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
+        self.boosters_, self.linear_, self.tail_, self.fallback_ratio_ = [], [], [], []
         for k in range(len(self.thresholds)):
             y = data.outcomes[:, k]
             positives = int(y.sum())
-            if positives >= self.settings.min_positives and positives < len(y):
-                # Every spike, and a seeded share of the calm hours (no sample weights: they make
-                # sklearn's booster ~4x slower); the sampling is undone exactly in logit space.
-                rng = np.random.default_rng([self.settings.seed, k])
-                keep = (y == 1) | (rng.random(len(y)) < keep_prob)
-                with threadpool_limits(limits=self.settings.threads, user_api="openmp"):
-                    self.boosters_.append(self._booster().fit(x[keep], y[keep]))
-                self.fallback_ratio_.append(None)
-            else:
-                self.boosters_.append(None)
+            if positives < self.settings.min_positives or positives == len(y):
                 lower = data.outcomes[:, k - 1].sum() if k else len(data.outcomes)
-                self.fallback_ratio_.append(float((data.outcomes[:, k].sum() + 0.5) / (lower + 1.0)))
-        # The logistic component sees every row (it is cheap); its smooth extrapolation of recent
-        # spike rates complements the trees' step functions.
-        self.linear_ = LogisticBaseline(self.thresholds).fit(data, prior) if self.settings.logistic_weight > 0 else None
+                self.boosters_.append(None), self.linear_.append(None), self.tail_.append(0.0)
+                self.fallback_ratio_.append(float((positives + 0.5) / (lower + 1.0)))
+                continue
+            self.boosters_.append(self._fit_booster(x, y, k))
+            self.linear_.append(make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                              StandardScaler(), LogisticRegression(C=1.0, max_iter=500)).fit(linear_x, y))
+            self.tail_.append(_dam_slope(dam, y))
+            self.fallback_ratio_.append(None)
         return self
 
-    def raw_probabilities(self, features: pd.DataFrame) -> np.ndarray:
-        """Blended component probabilities before Platt calibration.
+    def _fit_booster(self, x: np.ndarray, y: np.ndarray, k: int) -> HistGradientBoostingClassifier:
+        """Every spike and a seeded share of the calm hours (no sample weights: they make sklearn's
+        booster several times slower); the sampling is undone in logit space at prediction."""
+        rng = np.random.default_rng([self.settings.seed, k])
+        keep = (y == 1) | (rng.random(len(y)) < self.settings.negative_keep)
+        with threadpool_limits(limits=self.settings.threads, user_api="openmp"):
+            return self._booster().fit(x[keep], y[keep])
 
-        Per threshold: the booster's probability with the negative subsampling undone, averaged in
-        logit space with the logistic component's (weight ``logistic_weight``).
-        """
-        prior = self._prior(features)
-        x = self._design(features, prior)
+    def raw_logits(self, features: pd.DataFrame) -> np.ndarray:
+        """Blended log-odds [rows, thresholds] before the intercept shift."""
+        x, linear_x, excess = self._design(features), self._linear_design(features), self._dam_excess(features)
+        weight, offset = self.settings.logistic_weight, np.log(self.settings.negative_keep)
         out = np.empty((len(x), len(self.thresholds)))
-        offset = np.log(self.settings.negative_keep)
-        weight = self.settings.logistic_weight if self.linear_ is not None else 0.0
-        linear = self.linear_.predict(features, prior) if weight > 0 else None
         for k, booster in enumerate(self.boosters_):
-            if booster is not None:
-                with threadpool_limits(limits=self.settings.threads, user_api="openmp"):
-                    z = logit(booster.predict_proba(x)[:, 1]) + offset
-                if linear is not None:
-                    z = (1 - weight) * z + weight * logit(linear[:, k])
-                out[:, k] = sigmoid(z)
-            else:
-                base = out[:, k - 1] if k else np.ones(len(x))
-                out[:, k] = base * self.fallback_ratio_[k]
+            if booster is None:
+                base = sigmoid(out[:, k - 1]) if k else np.ones(len(x))
+                out[:, k] = logit(base * self.fallback_ratio_[k])
+                continue
+            with threadpool_limits(limits=self.settings.threads, user_api="openmp"):
+                trees = booster.decision_function(x) + offset
+            out[:, k] = (1 - weight) * trees + weight * self.linear_[k].decision_function(linear_x) + self.tail_[k] * excess
         return out
 
-    def calibrate(self, raw: np.ndarray, outcomes: np.ndarray) -> list[tuple[float, float]]:
-        """Platt parameters per threshold fitted on (raw probability, outcome) pairs."""
-        params = []
+    def raw_probabilities(self, features: pd.DataFrame) -> np.ndarray:
+        return sigmoid(self.raw_logits(features))
+
+    def calibrate(self, raw: np.ndarray, outcomes: np.ndarray) -> list[float]:
+        """The intercept shift per threshold fitted on (raw probability, outcome) pairs."""
+        shifts = []
         for k in range(len(self.thresholds)):
             y = outcomes[:, k]
-            if self.boosters_[k] is None or y.sum() < 5:
-                params.append((1.0, 0.0))
+            if self.boosters_[k] is None or not len(y):
+                shifts.append(0.0)
             else:
-                params.append(fit_platt(raw[:, k], y, self.settings.calibration_prior))
-        return params
+                shift = fit_intercept(logit(raw[:, k]), y, self.settings.calibration_prior)
+                shifts.append(float(np.clip(shift, -self.settings.calibration_cap, self.settings.calibration_cap)))
+        return shifts
 
-    def apply_calibration(self, raw: np.ndarray, params: Sequence[tuple[float, float]]) -> np.ndarray:
-        out = np.column_stack([sigmoid(a * logit(raw[:, k]) + b) for k, (a, b) in enumerate(params)])
-        return monotone(out)
+    def apply_calibration(self, raw: np.ndarray, shifts: Sequence[float]) -> np.ndarray:
+        return monotone(np.column_stack([sigmoid(logit(raw[:, k]) + b) for k, b in enumerate(shifts)]))
 
     # -- prediction --
     def predict(self, features: pd.DataFrame) -> np.ndarray:
@@ -211,13 +243,23 @@ class SpikeModel:
     def predict_baselines(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
         return {name: monotone(model.predict(features)) for name, model in self.baselines_.items()}
 
+    def predict_served(self, features: pd.DataFrame, forecasters: dict[str, str]) -> np.ndarray:
+        """Probabilities [rows, thresholds] from the forecaster chosen per threshold (the model where none is
+        named; see :func:`pipeline.model.scoring.best_forecasters`), monotone however they mix."""
+        chosen = [forecasters.get(threshold_label(t), "model") for t in self.thresholds]
+        model = self.predict(features)
+        baselines = {name: self.baselines_[name].predict(features) for name in set(chosen) - {"model"}}
+        out = np.column_stack([model[:, k] if name == "model" else baselines[name][:, k]
+                               for k, name in enumerate(chosen)])
+        return monotone(out)
+
     def feature_importance(self) -> dict[str, dict[str, float]]:
-        """Total split gain per feature and threshold, normalised to sum to 1."""
+        """Total split gain per input and threshold, normalised to sum to 1."""
         out = {}
         for threshold, booster in zip(self.thresholds, self.boosters_):
             if booster is None:
                 continue
-            names = _split_feature_names(booster, self._input_names())
+            names = _split_feature_names(booster, [*self.columns_, "node"])
             gains = np.zeros(len(names))
             for iteration in booster._predictors:  # noqa: SLF001 - sklearn keeps split gains here
                 nodes = iteration[0].nodes
@@ -227,6 +269,26 @@ class SpikeModel:
             ranked = sorted(zip(names, gains / total), key=lambda item: -item[1])
             out[threshold_label(threshold)] = {name: round(float(g), 6) for name, g in ranked if g > 0}
         return out
+
+
+def _dam_slope(dam: np.ndarray, y: np.ndarray) -> float:
+    """The fit window's log-odds per log-$ of DAM (never negative): how the tail continues past its top."""
+    known = np.isfinite(dam)
+    if known.sum() < 2 or not (0 < y[known].sum() < known.sum()):
+        return 0.0
+    slope = LogisticRegression(C=100.0, max_iter=500).fit(dam[known, None], y[known]).coef_[0, 0]
+    return max(float(slope), 0.0)
+
+
+def fit_intercept(z: np.ndarray, y: np.ndarray, prior: float) -> float:
+    """The shift b minimising the log loss of sigmoid(z + b) plus ``prior`` * b^2."""
+
+    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
+        p = np.clip(sigmoid(z + params[0]), 1e-9, 1 - 1e-9)
+        loss = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) + prior * params[0] ** 2
+        return loss, np.array([np.sum(p - y) + 2 * prior * params[0]])
+
+    return float(minimize(objective, np.array([0.0]), jac=True, method="L-BFGS-B").x[0])
 
 
 def _split_feature_names(booster: HistGradientBoostingClassifier, names: list[str]) -> list[str]:
@@ -241,72 +303,3 @@ def _split_feature_names(booster: HistGradientBoostingClassifier, names: list[st
         return names
     order = [i for _, _, mask in preprocessor.transformers_ for i in np.flatnonzero(mask)]
     return [names[i] for i in order]
-
-
-def _day_folds(days: np.ndarray) -> np.ndarray:
-    """Two folds of whole issue days (first half / second half) for cross-fitted calibration."""
-    unique = np.unique(days)
-    second = set(unique[len(unique) // 2:])
-    return np.asarray([d in second for d in days])
-
-
-def crossfit_probabilities(model: SpikeModel, data: TrainingSet) -> np.ndarray:
-    """Calibrated probabilities on ``data`` with Platt fitted on one half of its days, scored on the other.
-
-    Out of sample for the calibration step; used to score any model (new or incumbent) fairly on
-    a validation window, whatever calibration the model itself carries.
-    """
-    raw = model.raw_probabilities(data.features)
-    second_half = _day_folds(data.features["issue_day"].to_numpy())
-    out = np.empty_like(raw)
-    for fold in (False, True):
-        train, score = second_half != fold, second_half == fold
-        out[score] = model.apply_calibration(raw[score], model.calibrate(raw[train], data.outcomes[train]))
-    return out
-
-
-def fit(
-    fit_set: TrainingSet, validation_set: TrainingSet, nodes: Sequence[str], feature_names: Sequence[str],
-    settings: ModelSettings,
-) -> tuple[SpikeModel, dict[str, Any]]:
-    """Train the model and its baselines; return it with its validation report.
-
-    The report's model scores use cross-fitted calibration (:func:`crossfit_probabilities`), so
-    they are out of sample even though the served calibration uses the whole validation window.
-    """
-    thresholds = fit_set.thresholds
-    model = SpikeModel(tuple(nodes), thresholds, tuple(feature_names), settings).fit_boosters(fit_set)
-    raw = model.raw_probabilities(validation_set.features)
-    model.calibration_ = model.calibrate(raw, validation_set.outcomes)
-    model.baselines_ = {
-        "climatology": Climatology(thresholds).fit(fit_set),
-        "persistence_yesterday": Persistence(thresholds, "price_max_hod_d1").fit(fit_set),
-        "persistence_last_week": Persistence(thresholds, "price_max_hod_lastweek").fit(fit_set),
-        # The blend's logistic component, when it has no climatology input, is exactly this
-        # baseline: fit it once.
-        "logistic": (model.linear_ if model.linear_ is not None and model.prior_ is None
-                     else LogisticBaseline(thresholds).fit(fit_set)),
-    }
-    report = validation_report(validation_set, crossfit_probabilities(model, validation_set),
-                               model.predict_baselines(validation_set.features))
-    return model, report
-
-
-def validation_report(data: TrainingSet, model_p: np.ndarray, baselines: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Metrics of the model and each baseline per threshold on a labelled set."""
-    report: dict[str, Any] = {}
-    for k, threshold in enumerate(data.thresholds):
-        y = data.outcomes[:, k]
-        reference = baselines["climatology"][:, k]
-        entry = {"model": evaluation.binary_metrics(y, model_p[:, k], reference)}
-        for name, p in baselines.items():
-            entry[name] = evaluation.binary_metrics(y, p[:, k], reference)
-        report[threshold_label(threshold)] = entry
-    return report
-
-
-def gate_score(report: dict[str, Any], metric: str, name: str = "model") -> float:
-    """One number to compare models on the same validation window: the mean of ``metric`` over thresholds."""
-    values = [entry[name][metric] for entry in report.values()]
-    return float(np.mean(values))
-

@@ -70,5 +70,6 @@ def retain_current_model(ops: Operations, today: dt.date) -> str | None:
     failure = layout.model_failure(newest)
     if not layout.model_decision(newest).exists() and not failure.exists():
         failure.write({"status": "failed", "train_date": newest.isoformat(), "error": "the retraining job failed"})
-    serving = registry.serving(today, layout.gate_records(cadence.back_from(today)), cadence)
+    dates = cadence.back_from(today)
+    serving = registry.serving(today, layout.gate_records(dates), cadence, layout.failed_models(dates))
     return serving.model_id if serving is not None else "none on disk yet"

@@ -43,7 +43,7 @@ CALIBRATION_TOLERANCE = 0.2
 # Keys of metrics.json that have their own section; anything else is listed under data gaps.
 RENDERED_KEYS = frozenset({
     "by_threshold", "by_threshold_node", "by_threshold_horizon_day", "by_threshold_hour", "by_threshold_month",
-    "curves", "rows", "status_counts", "model_ids", "window", "rows_without_outcome", "config",
+    "curves", "rows", "status_counts", "model_ids", "window", "rows_without_outcome", "config", "decisions",
 })
 
 
@@ -295,6 +295,27 @@ def breakdown_table(metrics: Mapping[str, Any], section: str, label: str,
     return _table(head, rows, section)
 
 
+def decision_table(metrics: Mapping[str, Any]) -> str:
+    """A flexible load's savings when it acts on the forecast, the issue-day DAM or perfect foresight."""
+    head = ["curtailment cost", "rule", "hours curtailed", "saved ($ per MW)", "share of perfect foresight"]
+    rows = []
+    for key, table in metrics.get("decisions", {}).items():
+        rules = [(f"forecast P(> {dollars(key)}) > {cut}", result) for cut, result in table["forecast"].items()]
+        if table["dam_asof"] is not None:
+            rules.append((f"issue-day DAM price > {dollars(key)}", table["dam_asof"]))
+        rules.append(("perfect foresight", table["perfect"]))
+        for rule, result in rules:
+            share = "" if result["share"] is None else f"{result['share']:.0%}"
+            cells = [f"{dollars(key)}/MWh", rule, f"{result['curtailed_hours']:,}", f"{result['saved']:,.0f}", share]
+            rows.append(_row([f"<td>{_esc(c)}</td>" for c in cells]))
+    if not rows:
+        return '<p class="sub">No $100 or $250 threshold in this backtest: no decision table.</p>'
+    return (_table(head, rows, "decisions")
+            + '<p class="sub">A flexible load of 1 MW at every node decides the day before, for each next-day hour, '
+              "whether to curtail; curtailing costs the threshold ($/MWh of consumption given up) and saves the "
+              "hour's real-time price. Savings are against never curtailing, over the window and all nodes.</p>")
+
+
 def _figure_html(figure: Figure) -> str:
     data = base64.b64encode(figure.png).decode("ascii")
     return (f'<figure id="fig-{figure.name}"><img alt="{_esc(figure.title)}" src="data:image/png;base64,{data}">'
@@ -387,6 +408,7 @@ def _sections(predictions: pd.DataFrame, metrics: Mapping[str, Any], figures: Ma
         ("headline", "Headline scores: model vs baselines", headline_table(metrics) + HEADLINE_NOTE),
         ("reliability", "Reliability", _figure_html(figures["reliability"])),
         ("curves", "ROC and precision-recall", _figure_html(figures["roc_pr"])),
+        ("value", "What the forecast is worth", _figure_html(figures["value"]) + decision_table(metrics)),
         ("timeline", "Forecast vs realised spikes", _figure_html(figures["timeline"])),
         ("horizon", "Skill by horizon and hour", _figure_html(figures["skill_by_horizon"])
          + breakdown_table(metrics, "by_threshold_horizon_day", "horizon", lambda g: f"day {g}")

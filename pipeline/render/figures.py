@@ -30,6 +30,7 @@ LABELS = {
     "persistence_yesterday": "persistence (yesterday)",
     "persistence_last_week": "persistence (last week)",
     "logistic": "logistic regression",
+    "dam_asof": "DAM as-of (issue-day DAM price)",
 }
 COLORS = {
     "model": "#1f4e79",
@@ -37,6 +38,7 @@ COLORS = {
     "persistence_yesterday": "#e69f00",
     "persistence_last_week": "#cc79a7",
     "logistic": "#009e73",
+    "dam_asof": "#d55e00",
 }
 THRESHOLD_COLORS = ("#1f77b4", "#ff7f0e", "#d62728", "#9467bd", "#8c564b")
 TIMELINE_MAX_NODES = 8
@@ -113,10 +115,14 @@ def _without_spikes_note(metrics: Mapping[str, Any]) -> str:
     return f" Not drawn: {', '.join(quiet)} (no spike in this window)." if quiet else ""
 
 
-def _subplots(rows: int, columns: int, size: tuple[float, float]):  # noqa: ANN202 - (figure, 2-d axes array)
-    """A grid of at least one row (a figure of only thresholds without spikes still says so)."""
+def _subplots(rows: int, columns: int, size: tuple[float, float], **options: Any):  # noqa: ANN202 - (figure, axes)
+    """A grid of at least one row (a figure of only thresholds without spikes still says so).
+
+    Constrained layout keeps each panel's title clear of the axis labels of the panel above it.
+    """
     plt = _pyplot()
-    return plt.subplots(max(rows, 1), columns, figsize=(size[0], size[1] * max(rows, 1)), squeeze=False)
+    return plt.subplots(max(rows, 1), columns, figsize=(size[0], size[1] * max(rows, 1)), squeeze=False,
+                        layout="constrained", **options)
 
 
 def _nothing_to_draw(axes: Any) -> None:
@@ -131,7 +137,7 @@ def reliability_figure(predictions: pd.DataFrame, metrics: Mapping[str, Any]) ->
     """Observed spike frequency against forecast probability per probability bin, per threshold."""
     plt = _pyplot()
     keys = thresholds(metrics)
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 4.4), squeeze=False)
+    fig, axes = _subplots(1, len(keys), (4.6 * len(keys), 4.4))
     for ax, key in zip(axes[0], keys):
         _reliability_panel(ax, key, metrics["curves"][key])
         if key not in with_spikes(metrics):  # still worth seeing: were the forecasts rightly low?
@@ -202,7 +208,7 @@ def timeline_figure(predictions: pd.DataFrame, metrics: Mapping[str, Any]) -> Fi
         day_ahead = frame
     levels = sorted(day_ahead["threshold"].unique())
     nodes, left_out = timeline_nodes(day_ahead, levels[0])
-    fig, axes = plt.subplots(len(nodes), 1, figsize=(11, 2.8 * len(nodes)), sharex=True, squeeze=False)
+    fig, axes = _subplots(len(nodes), 1, (11, 2.8), sharex=True)
     for k, (ax, node) in enumerate(zip(axes[:, 0], nodes)):
         _timeline_panel(ax, day_ahead[day_ahead["node"] == node], levels, node, legend=k == 0)
     axes[-1, 0].set_xlabel("hour (America/Chicago)")
@@ -347,9 +353,39 @@ def _hour_frequency_panel(ax: Axes, metrics: Mapping[str, Any], key: str) -> Non
     ax.legend(loc="upper left", fontsize=7)
 
 
+VALUE_AXIS = (-0.5, 1.0)  # relative value below -0.5 is off the chart: far worse than no forecast
+
+
+def value_figure(predictions: pd.DataFrame, metrics: Mapping[str, Any]) -> Figure:
+    """Relative economic value of every forecast against the user's cost/loss ratio, per threshold with spikes."""
+    keys = with_spikes(metrics)
+    fig, axes = _subplots(1, max(len(keys), 1), (4.6 * max(len(keys), 1), 3.8))
+    if not keys:
+        _nothing_to_draw(axes)
+    for ax, key in zip(axes[0], keys):
+        for name in FORECAST_NAMES:
+            points = [(v["ratio"], v["value"]) for v in metrics["curves"][key][name].get("value", [])
+                      if v["value"] is not None]
+            if points:
+                ratios, values = zip(*points)
+                ax.plot(ratios, [min(max(v, VALUE_AXIS[0]), VALUE_AXIS[1]) for v in values], color=COLORS[name],
+                        linewidth=2.2 if name == "model" else 1, label=LABELS[name])
+        ax.axhline(0, color="#bbbbbb", linestyle="--", linewidth=1)
+        ax.set(xscale="log", ylim=VALUE_AXIS, xlabel="cost / loss ratio of protecting", ylabel="relative value",
+               title=f"Economic value, > {dollars(key)}/MWh")
+        ax.grid(alpha=0.3)
+    if keys:
+        axes[0, 0].legend(loc="lower left", fontsize=7)
+    return Figure("value", "Economic value for users (cost-loss model)",
+                  "A user who pays C to avoid a loss L acts when the probability exceeds C/L: 1 is the value of "
+                  "perfect foresight, 0 that of acting on the spike frequency alone, below 0 a loss against it."
+                  + _without_spikes_note(metrics), _finish(fig, metrics))
+
+
 FIGURE_MAKERS: dict[str, FigureMaker] = {
     "reliability": reliability_figure,
     "roc_pr": roc_pr_figure,
+    "value": value_figure,
     "timeline": timeline_figure,
     "skill_by_horizon": horizon_figure,
     "skill_by_hour": hour_figure,

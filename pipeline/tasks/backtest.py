@@ -1,8 +1,9 @@
 """Backtest: replay DailyInference over [start, end] and score it against what happened.
 
-The replay runs the production tasks themselves (features, cadence training, gating, inference);
-it only prepares their inputs in bulk first, so the thousands of daily files exist before the
-daily tasks look for them. Outputs: ``backtests/<start>_<end>/predictions.parquet`` (forecast
+The replay runs the production tasks themselves (features, cadence training, gating, inference).
+It prepares their inputs in bulk first, so the thousands of daily files exist before the daily
+tasks look for them. Each day's serving model follows from its newest gate record alone, so the
+results are the same however the window is split into runs. Outputs: ``backtests/<start>_<end>/predictions.parquet`` (forecast
 columns, baseline forecasts, realised ``outcome`` and hourly max price), ``metrics.json``, and the
 report for people, ``report.html`` with its figures as PNG files beside it (:mod:`pipeline.render`).
 """
@@ -18,6 +19,7 @@ import pandas as pd
 
 from pipeline import backtest, ercot_time, inputs, registry
 from pipeline.catalogue import HORIZON_DAYS
+from pipeline.labels import threshold_label
 from pipeline.model import SpikeModel
 from pipeline.progress import Progress
 from pipeline.render import backtest_page
@@ -111,10 +113,13 @@ def assemble(layout: Layout, cadence: registry.Cadence, forecasts: Mapping[dt.da
     frames, unlabelled = [], 0
     for day, target in forecasts.items():
         forecast = target.read()
-        serving = registry.serving(day, layout.gate_records(cadence.back_from(day)), cadence)
-        if serving is None or serving.model_id != forecast["model_id"].iloc[0]:
-            raise LookupError(f"the forecast of {day} was made by {forecast['model_id'].iloc[0]}, but the gate "
-                              f"records now name {serving.model_id if serving else 'no model'}")
+        dates = cadence.back_from(day)
+        serving = registry.serving(day, layout.gate_records(dates), cadence, layout.failed_models(dates))
+        made_by = set(forecast["model_id"])
+        named = {serving.row_model_id(threshold_label(t)) for t in forecast["threshold"].unique()} if serving else set()
+        if made_by != named:
+            raise LookupError(f"the forecast of {day} was made by {sorted(made_by)}, but the gate records now name "
+                              f"{sorted(named) or 'no model'}")
         if serving.train_date not in models:
             models[serving.train_date] = layout.model(serving.train_date).load()
         realised = [hourly[d] for d in inputs.outcome_days(day) if d in hourly and hourly[d].exists()]

@@ -16,7 +16,7 @@ from luigi.task import MixinNaiveBulkComplete
 
 from pipeline import asof, ercot_time
 from pipeline.features import FeatureInputs, features_by_day
-from pipeline.inputs import FEATURE_DATASETS, input_day_bounds, input_days, price_days
+from pipeline.inputs import FEATURE_DATASETS, input_day_bounds, input_days, missing_days, price_days
 from pipeline.settings import Settings
 from pipeline.sources import Sources
 from pipeline.tasks.base import PipelineTask, log
@@ -37,6 +37,17 @@ def needed_days(issue_days: list[dt.date], settings: Settings, sources: Sources)
               for dataset in FEATURE_DATASETS}
     needed[RT_HOURLY] = sorted({d for issue in issue_days for d in price_days(sources.market, issue, settings.features)})
     return needed
+
+
+def log_missing(issue_days: list[dt.date], settings: Settings, sources: Sources) -> None:
+    """One line per dataset whose source lacks days these issue days could read (their features are NaN)."""
+    for dataset in (*FEATURE_DATASETS, "rt_prices"):
+        source = sources.market if dataset == "rt_prices" else sources.for_dataset(dataset)
+        days = missing_days(dataset, source, issue_days, settings.features)
+        if days:
+            log.warning("%s: %s holds no data for %d day(s) %s..%s read by issue days %s..%s; the features "
+                        "from them are NaN", dataset, source.name, len(days), days[0], days[-1], issue_days[0],
+                        issue_days[-1])
 
 
 def read_inputs(files: Files, sources: Sources) -> FeatureInputs:
@@ -77,6 +88,7 @@ class BuildFeatures(MixinNaiveBulkComplete, PipelineTask):
         return self.layout.features(self.date, cached_inputs=self.cached_inputs)
 
     def run(self) -> None:
+        log_missing([self.date], self.settings, self.sources)
         frames = features_by_day(self.settings.features, read_inputs(self.input(), self.sources), [self.date])
         self.output().write_once(frames[self.date])
 
@@ -103,6 +115,8 @@ class FeatureRange(PipelineTask):
 
     def run(self) -> None:
         missing = [d for d, target in self.output().items() if not target.exists()]
+        if missing:
+            log_missing(missing, self.settings, self.sources)
         for first in range(0, len(missing), BULK_CHUNK_DAYS):
             chunk = missing[first : first + BULK_CHUNK_DAYS]
             files = select(self.input(), needed_days(chunk, self.settings, self.sources))

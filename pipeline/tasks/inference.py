@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator
 from typing import Any
 
 import luigi
@@ -11,6 +10,7 @@ from luigi.task import MixinNaiveBulkComplete
 
 from pipeline import clock, registry
 from pipeline.forecast import STATUS_CACHED_INPUTS, STATUS_OK, forecast_frame
+from pipeline.labels import threshold_label
 from pipeline.ops import alerts
 from pipeline.tasks.base import PipelineTask, TodayInCptParameter, attempts, log
 from pipeline.tasks.features import BuildFeatures
@@ -23,8 +23,10 @@ Decisions = dict[dt.date, dict[str, Any]]
 class DailyInference(MixinNaiveBulkComplete, PipelineTask):
     """The 72-hour spike-probability forecast issued on ``date`` (default: today in CPT).
 
-    The serving model follows the rule of :mod:`pipeline.registry`: the walk back asks for each
-    older gate record only when the newer candidate was rejected. With ``cached_inputs`` (the fetch
+    The serving model follows the rule of :mod:`pipeline.registry` over the gate records on disk:
+    this task gates only the newest candidate (older records come from the retraining job, or from a
+    backtest's bulk gating), so a cold start trains two models. Per threshold, the model or the
+    baseline its gate chose serves, and ``model_id`` names it. With ``cached_inputs`` (the fetch
     fallback) the features are built from the input files already on disk, only models already
     gated on disk are considered, and every row says ``fallback_cached_inputs``. A candidate whose
     training failed (a failure record beside it) is not trained again here: the current model is
@@ -61,40 +63,28 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
     def output(self) -> ParquetTarget:
         return self.layout.forecast(self.date)
 
-    def run(self):  # noqa: ANN201 - a generator of dynamic dependencies
-        decisions: Decisions = {}
+    def run(self) -> None:
+        layout, cadence = self.layout, self.settings.cadence
         while True:
-            yield from self._walk(decisions)
-            serving = served(self.date, decisions, self.settings.cadence)
+            dates = cadence.back_from(self.date)
+            serving = served(self.date, layout.gate_records(dates), layout.failed_models(dates), cadence)
             try:
-                model = self.layout.model(serving.train_date).load()
+                model = layout.model(serving.train_date).load()
                 break
             except ArtifactError as exc:
-                self._refuse(serving, exc)
-                decisions.pop(serving.train_date)
+                self._refuse(serving, exc)  # marked invalid: the next pass looks at the next model
         features = self.input()["features"].read()
-        status = STATUS_CACHED_INPUTS if self.cached_inputs else STATUS_OK
-        frame = forecast_frame(features, model.predict(features), model.thresholds, self.date,
-                               self.settings.issue_time(self.date), serving.model_id, status)
+        labels = [threshold_label(t) for t in model.thresholds]
+        frame = forecast_frame(features, model.predict_served(features, dict(serving.forecasters)), model.thresholds,
+                               self.date, self.settings.issue_time(self.date), [serving.row_model_id(k) for k in labels],
+                               STATUS_CACHED_INPUTS if self.cached_inputs else STATUS_OK)
         self.output().write_csv_twin(frame)
         self.output().write(frame)
-        log.info("forecast for %s written (%d rows, model %s, status %s)", self.date, len(frame), serving.model_id,
-                 status)
-
-    def _walk(self, decisions: Decisions) -> Generator[luigi.Task, Any, None]:
-        """Read (or make, yielding GateModel) the gate records the serving rule needs, into ``decisions``."""
-        cadence, skipped = self.settings.cadence, set()
-        while (needed := registry.next_record_needed(self.date, decisions, skipped, cadence)) is not None:
-            record = self.layout.model_decision(needed)
-            if self.layout.model_failure(needed).exists() or (not record.exists() and not self._may_gate(needed)):
-                log.warning("the candidate of %s is not used here (%s): looking at older models", needed,
-                            "cached-inputs fallback" if self.cached_inputs else "its training or artifact failed")
-                skipped.add(needed)
-                continue
-            decisions[needed] = (record if record.exists() else (yield GateModel(date=needed))).read()
+        log.info("forecast for %s written (%d rows, model %s, forecasters %s, status %s)", self.date, len(frame),
+                 serving.model_id, dict(serving.forecasters) or "model", frame["status"].iloc[0])
 
     def _refuse(self, serving: registry.Serving, error: ArtifactError) -> None:
-        """Mark the artifact invalid (so it never serves) and alert; the walk then goes on to older models."""
+        """Mark the artifact invalid (so it never serves) and alert; the next valid model then serves."""
         self.layout.model_failure(serving.train_date).write({
             "status": "invalid", "model_id": serving.model_id, "train_date": serving.train_date.isoformat(),
             "error": str(error)})
@@ -107,12 +97,12 @@ class DailyInference(MixinNaiveBulkComplete, PipelineTask):
                     config.alerts, self.layout.alert_log())
 
 
-def served(day: dt.date, decisions: Decisions, cadence: registry.Cadence) -> registry.Serving:
+def served(day: dt.date, decisions: Decisions, failed: set[dt.date], cadence: registry.Cadence) -> registry.Serving:
     """The model serving ``day`` (:func:`pipeline.registry.serving`), or an error saying why none can."""
-    serving = registry.serving(day, decisions, cadence)
+    serving = registry.serving(day, decisions, cadence, failed)
     if serving is None:
-        raise LookupError(f"no valid accepted or rejected model trained within {cadence.max_age_days} days before {day}")
-    if serving.status != "accepted":
-        log.warning("every candidate within %d days before %s was rejected: serving the newest, trained on %s",
-                    cadence.max_age_days, day, serving.train_date)
+        raise LookupError(f"no valid model trained within {cadence.max_age_days} days before {day} has a gate record")
+    if serving.status == "retained":
+        log.info("the newest candidate before %s was rejected: the model it lost to, trained on %s, is retained",
+                 day, serving.train_date)
     return serving

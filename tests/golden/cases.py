@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -56,8 +57,9 @@ model:
 
 # Columns pinned: everything a user or a report reads from the forecast and the predictions.
 FORECAST_COLUMNS = ["node", "threshold", "interval_start", "horizon_h", "probability", "model_id", "status"]
-PREDICTION_COLUMNS = [*FORECAST_COLUMNS, "forecast_date", "outcome", "price_max", "p_climatology",
-                      "p_persistence_yesterday", "p_persistence_last_week", "p_logistic"]
+PREDICTION_COLUMNS = [*FORECAST_COLUMNS, "forecast_date", "outcome", "price_max", "price_mean", "dam_asof",
+                      "p_climatology", "p_persistence_yesterday", "p_persistence_last_week", "p_logistic",
+                      "p_dam_asof"]
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,17 @@ def records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
                                                                  else []), "interval_start"], kind="stable")
     out = []
     for row in pinned.to_dict("records"):
-        out.append({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()})
+        out.append({k: _plain(v) for k, v in row.items()})
     return out
+
+
+def _plain(value: Any) -> Any:
+    """A cell as JSON holds it: ISO text for times and dates, None for a missing number."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def expected_path(case: Case) -> Path:

@@ -1,0 +1,96 @@
+"""Fitting a candidate with its baselines, and scoring forecasters on a validation window.
+
+:func:`fit` trains the spike model and every baseline on the fit window and calibrates the model on
+the validation window. Its report scores the model with cross-fitted calibration
+(:func:`crossfit_probabilities`): out of sample for the calibration too, so the model and the
+baselines are compared fairly. :func:`best_forecasters` then picks, per threshold, what a
+candidate serves: its model, or a baseline that scored better.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from pipeline import evaluation
+from pipeline.labels import threshold_label
+from pipeline.model.baselines import Climatology, DamAsOf, LogisticBaseline, Persistence
+from pipeline.model.dataset import TrainingSet
+from pipeline.model.spike import ModelSettings, SpikeModel
+
+
+def fit(
+    fit_set: TrainingSet, validation_set: TrainingSet, nodes: Sequence[str], feature_names: Sequence[str],
+    settings: ModelSettings,
+) -> tuple[SpikeModel, dict[str, Any]]:
+    """Train the model and its baselines; return it with its validation report."""
+    thresholds = fit_set.thresholds
+    model = SpikeModel(tuple(nodes), thresholds, tuple(feature_names), settings).fit_components(fit_set)
+    model.calibration_ = model.calibrate(model.raw_probabilities(validation_set.features), validation_set.outcomes)
+    model.baselines_ = {
+        "climatology": Climatology(thresholds).fit(fit_set),
+        "persistence_yesterday": Persistence(thresholds, "price_max_hod_d1").fit(fit_set),
+        "persistence_last_week": Persistence(thresholds, "price_max_hod_lastweek").fit(fit_set),
+        "logistic": LogisticBaseline(thresholds).fit(fit_set),
+        "dam_asof": DamAsOf(thresholds).fit(fit_set),
+    }
+    report = validation_report(validation_set, crossfit_probabilities(model, validation_set),
+                               model.predict_baselines(validation_set.features))
+    return model, report
+
+
+def _day_folds(days: np.ndarray) -> np.ndarray:
+    """Two folds of whole issue days (first half / second half) for cross-fitted calibration."""
+    unique = np.unique(days)
+    second = set(unique[len(unique) // 2:])
+    return np.asarray([d in second for d in days])
+
+
+def crossfit_probabilities(model: SpikeModel, data: TrainingSet) -> np.ndarray:
+    """Calibrated probabilities on ``data``, the calibration fitted on one half of its days and scored on the other.
+
+    Used to score any model (new or incumbent) fairly on a validation window, whatever calibration
+    the model itself carries.
+    """
+    raw = model.raw_probabilities(data.features)
+    second_half = _day_folds(data.features["issue_day"].to_numpy())
+    out = np.empty_like(raw)
+    for fold in (False, True):
+        train, score = second_half != fold, second_half == fold
+        out[score] = model.apply_calibration(raw[score], model.calibrate(raw[train], data.outcomes[train]))
+    return out
+
+
+def validation_report(data: TrainingSet, model_p: np.ndarray, baselines: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Metrics of the model and each baseline per threshold on a labelled set."""
+    report: dict[str, Any] = {}
+    for k, threshold in enumerate(data.thresholds):
+        y = data.outcomes[:, k]
+        reference = baselines["climatology"][:, k]
+        entry = {"model": evaluation.binary_metrics(y, model_p[:, k], reference)}
+        for name, p in baselines.items():
+            entry[name] = evaluation.binary_metrics(y, p[:, k], reference)
+        report[threshold_label(threshold)] = entry
+    return report
+
+
+def gate_score(report: dict[str, Any], metric: str, name: str = "model") -> float:
+    """One number to compare models on the same validation window: the mean of ``metric`` over thresholds."""
+    return float(np.mean([entry[name][metric] for entry in report.values()]))
+
+
+def best_forecasters(report: dict[str, Any], metric: str) -> dict[str, str]:
+    """Per threshold label, the forecaster (the model or a baseline) with the lowest ``metric`` in ``report``.
+
+    A tie goes to the model. This is what a candidate serves: never a model worse than a free
+    baseline on the validation window.
+    """
+    return {label: min(entry, key=lambda name: (entry[name][metric], name != "model"))
+            for label, entry in report.items()}
+
+
+def mixture_score(report: dict[str, Any], forecasters: dict[str, str], metric: str) -> float:
+    """The mean over thresholds of ``metric`` of the forecaster chosen for each threshold."""
+    return float(np.mean([entry[forecasters[label]][metric] for label, entry in report.items()]))
