@@ -136,3 +136,56 @@ def test_archive_forecast_across_the_fall_back_day(archive_yaml: Path, tmp_path:
         assert len(rows) == 72 and rows["interval_start"].is_unique
         assert (rows["interval_start"].diff().dropna() == pd.Timedelta(hours=1)).all()
     assert forecast["interval_start"].min() == pd.Timestamp("2021-11-07 05:00", tz="UTC")
+
+
+PARTIAL_YEAR_CONFIG = """
+market:
+  nodes: [HB_NORTH]
+  thresholds: [100]
+sources:
+  market: ercot_archive
+  archive_dir: {archive}
+  weather: none
+model:
+  history_days: 30
+  validation_days: 8
+  max_iter: 30
+"""
+LAST_LOAD_LABEL = "08/31/2023 24:00"  # hour ending 24 of 31 August: the truncated workbook's last row
+
+
+@pytest.fixture
+def partial_year_archive(shared_data: Path, tmp_path: Path) -> Path:
+    """The real archive, with ``Native_Load_2023.xlsx`` cut after 31 August as the current year's file is."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for folder in (shared_data / "ercot").iterdir():
+        if folder.name != "load":
+            (archive / folder.name).symlink_to(folder)
+    (archive / "load").mkdir()
+    (archive / "load" / "Native_Load_2022.xlsx").symlink_to(shared_data / "ercot" / "load" / "Native_Load_2022.xlsx")
+    sheet = pd.read_excel(shared_data / "ercot" / "load" / "Native_Load_2023.xlsx", sheet_name=0)
+    [last] = sheet.index[sheet["Hour Ending"] == LAST_LOAD_LABEL]
+    sheet.loc[:last].to_excel(archive / "load" / "Native_Load_2023.xlsx", index=False)
+    return archive
+
+
+@pytest.mark.realdata
+def test_a_backtest_past_the_end_of_a_partial_year_file_finishes(partial_year_archive: Path, tmp_path: Path) -> None:
+    config = tmp_path / "partial.yaml"
+    config.write_text(PARTIAL_YEAR_CONFIG.format(archive=partial_year_archive))
+    root = tmp_path / "data"
+
+    result = run_luigi(["Backtest", "--start", "2023-08-30", "--end", "2023-09-04"], config, root, timeout=900)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    gaps = [line for line in result.stderr.splitlines() if "load: ercot_archive holds no data" in line]
+    assert gaps, "the missing load days are logged"
+    assert all("2023-09-01" in line for line in gaps), gaps
+    predictions = pd.read_parquet(root / "backtests" / "2023-08-30_2023-09-04" / "predictions.parquet")
+    assert sorted(set(pd.to_datetime(predictions["forecast_date"]).dt.date)) == list(
+        pd.date_range("2023-08-30", "2023-09-04").date)
+    assert len(predictions) == 6 * 72, "outcomes are scored wherever prices exist"
+    features = {day: pd.read_parquet(next(root.glob(f"features/*/{day}.parquet"))) for day in ("2023-09-01", "2023-09-02")}
+    assert features["2023-09-01"]["load_peak_vs_recent"].notna().all(), "31 August's load is in the file"
+    assert features["2023-09-02"]["load_peak_vs_recent"].isna().all(), "1 September's load is not: NaN, not zero"
