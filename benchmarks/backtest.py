@@ -190,7 +190,7 @@ def fitting_records(layout) -> tuple[list[float | None], list[float | None], lis
     fits: list[float | None] = []
     crossfits: list[float | None] = []
     decisions: list[dict] = []
-    models_root = layout.models_root()
+    models_root = Path(layout.root) / "models"
     for folder in sorted(models_root.iterdir()) if models_root.is_dir() else []:
         try:
             day = dt.date.fromisoformat(folder.name)

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.catalogue import MAIN_HUBS
 from pipeline.ercot_time import ErcotTimeError, parse_hhmm
+from targets.s3 import check_url
 
 DEFAULTS_PATH = Path(__file__).resolve().parents[1] / "config" / "pipeline.yaml"
 CONFIG_ENV = "RTLMP_CONFIG"
@@ -48,14 +49,27 @@ def _check_hhmm(value: str) -> str:
 
 # --- domain ------------------------------------------------------------------------------------
 
+# The most nodes one shard's model pools: the booster takes the node as a categorical input, and
+# scikit-learn's histogram boosting allows at most 255 categories.
+MAX_SHARD_SIZE = 250
+
+
+ALL_NODES = "all"
+
 
 class MarketConfig(_Strict):
-    nodes: tuple[str, ...] = MAIN_HUBS
+    # Settlement points to forecast, or "all": every one the market source lists.
+    nodes: tuple[str, ...] | Literal["all"] = MAIN_HUBS
     thresholds: tuple[float, ...] = (100.0, 250.0, 1000.0)
+    # Nodes per shard: features, models and forecasts are made per shard of this many nodes, so
+    # luigi workers run shards in parallel (null: one shard of every node).
+    shard_size: int | None = Field(None, ge=1, le=MAX_SHARD_SIZE)
 
     @field_validator("nodes")
     @classmethod
-    def _nodes(cls, nodes: tuple[str, ...]) -> tuple[str, ...]:
+    def _nodes(cls, nodes: tuple[str, ...] | str) -> tuple[str, ...] | str:
+        if nodes == ALL_NODES:
+            return nodes
         if not nodes:
             raise ValueError("at least one settlement point is required")
         for node in nodes:
@@ -331,7 +345,9 @@ class OperationsConfig(_Strict):
 
 
 class Config(_Strict):
-    data_root: Path = Path("data")
+    # A local folder, or an S3-compatible object store prefix s3://BUCKET/PREFIX (endpoint and keys
+    # from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+    data_root: str = "data"
     market: MarketConfig = MarketConfig()
     sources: SourcesConfig = SourcesConfig()
     features: FeaturesConfig = FeaturesConfig()
@@ -344,6 +360,14 @@ class Config(_Strict):
     logging: LoggingConfig = LoggingConfig()
     operations: OperationsConfig = OperationsConfig()
 
+    @field_validator("data_root", mode="before")
+    @classmethod
+    def _root(cls, value: object) -> str:
+        text = str(value)
+        if not text.strip():
+            raise ValueError("data_root is empty")
+        return check_url(text) if text.startswith("s3://") else text
+
     def fingerprint(self, *sections: str) -> str:
         """A short stable hash of the named sections, for naming artifacts that depend on them."""
         payload = {name: _section_dump(self, name) for name in sections}
@@ -352,7 +376,8 @@ class Config(_Strict):
 
 
 # Keys that change how fast a result is computed, never the result: left out of fingerprints.
-EXECUTION_ONLY = {"model": frozenset({"threads"})}
+# (The shard size is named in the folders of sharded outputs instead: unsharded ones keep their names.)
+EXECUTION_ONLY = {"model": frozenset({"threads"}), "market": frozenset({"shard_size"})}
 
 
 def _section_dump(config: Config, dotted: str) -> Any:

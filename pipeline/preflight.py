@@ -8,7 +8,8 @@ before it builds or schedules a task. At that moment :func:`check_luigi_command`
 * every date argument (``--date``, ``--start``, ``--end``, ``--stop`` and their
   ``--<Task>-<name>`` forms): a real ``YYYY-MM-DD`` date, and no issue day more than
   :data:`MAX_DAYS_AHEAD` days after today in CPT (no data can exist for it);
-* that ``data_root`` is a folder this process can write.
+* that ``data_root`` is a folder (or an object store prefix) this process can write;
+* without ``--local-scheduler``, that luigid answers where the command will look for it.
 
 A problem prints one line naming the key, value or path to stderr and exits with
 :data:`INVALID_INPUT` (2), before luigi starts a worker. This is the command-line layer: it reads
@@ -20,15 +21,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import socket
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from pipeline import clock
 from pipeline.config import ConfigError, load_config
+from pipeline.ops import luigi_settings
 from targets.store import StoreError, store_for
 
 INVALID_INPUT = 2
 MAX_DAYS_AHEAD = 7
+SCHEDULER_TIMEOUT_S = 5
 DATE_OPTIONS = ("date", "start", "end", "stop")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -76,6 +81,35 @@ def check_dates(args: Sequence[str], today: dt.date) -> None:
                                "no data exists for it yet")
 
 
+def option_value(args: Sequence[str], name: str) -> str | None:
+    """The value of ``--name value`` or ``--name=value`` in luigi's arguments (None: not given)."""
+    for index, arg in enumerate(args):
+        if arg == f"--{name}" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(f"--{name}="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def check_scheduler(args: Sequence[str]) -> None:
+    """Without ``--local-scheduler``: luigid must answer where luigi will look (arguments, then luigi.cfg)."""
+    if "--local-scheduler" in args:
+        return
+    url = option_value(args, "scheduler-url")
+    if url:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "localhost", parts.port or 8082
+    else:
+        default_host, default_port = luigi_settings.scheduler_address()
+        host = option_value(args, "scheduler-host") or default_host
+        port = int(option_value(args, "scheduler-port") or default_port)
+    try:
+        socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
+    except OSError as exc:
+        raise InvalidInput(f"luigid at {host}:{port} is unreachable ({exc.strerror or exc}): start it "
+                           "(infrastructure/scripts/luigid.sh start) or add --local-scheduler") from None
+
+
 def check(args: Sequence[str], today: dt.date) -> None:
     """Every check, in order; raises :class:`InvalidInput` naming the first problem."""
     try:
@@ -88,6 +122,7 @@ def check(args: Sequence[str], today: dt.date) -> None:
         store_for(root).check_writable(root)
     except StoreError as exc:
         raise InvalidInput(str(exc)) from None
+    check_scheduler(args)
 
 
 def check_luigi_command(argv: Sequence[str] | None = None) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from pathlib import Path
 
 import pandas as pd
 
@@ -23,6 +22,7 @@ from pipeline.render.forecast import forecast_chart, summary_table
 from pipeline.config import ConfigError, load_config
 from targets import Layout
 from targets.files import BytesTarget
+from targets.store import parent, shown
 
 
 def _forecast_command(args: argparse.Namespace) -> int:
@@ -37,8 +37,8 @@ def _forecast_command(args: argparse.Namespace) -> int:
               f"(run: luigi --module pipeline DailyInference --date {args.date} --local-scheduler)", file=sys.stderr)
         return 1
     forecast = target.read()
-    print(f"Forecast file: {Path(target.path).resolve()}")
-    print(f"CSV copy:      {target.csv_path.resolve()}")
+    print(f"Forecast file: {shown(target.path)}")
+    print(f"CSV copy:      {shown(target.csv_path)}")
     if config.sources.market == "synthetic":
         print("Data source:   SIMULATED market (the embedded ERCOT-like simulator), not real ERCOT prices")
     print()
@@ -46,7 +46,7 @@ def _forecast_command(args: argparse.Namespace) -> int:
     if args.chart:
         chart = BytesTarget(str(args.chart)) if args.chart != "default" else Layout(config.data_root).forecast_chart(args.date)
         chart.write(forecast_chart(forecast))
-        print(f"\nChart: {Path(chart.path).resolve()}")
+        print(f"\nChart: {shown(chart.path)}")
     return 0
 
 
@@ -54,7 +54,7 @@ def _backtest_command(args: argparse.Namespace) -> int:
     layout = Layout(load_config().data_root)
     metrics_target = layout.backtest_metrics(args.start, args.end)
     if not metrics_target.exists():
-        print(f"no backtest {args.start}..{args.end} at {Path(metrics_target.path).parent} "
+        print(f"no backtest {args.start}..{args.end} at {parent(shown(metrics_target.path))} "
               f"(run: luigi --module pipeline Backtest --start {args.start} --end {args.end} --local-scheduler)",
               file=sys.stderr)
         return 1
@@ -72,9 +72,9 @@ def _backtest_command(args: argparse.Namespace) -> int:
     report = layout.backtest_report(args.start, args.end)
     print()
     if report.exists():
-        print(f"Full report: {Path(report.path).resolve()}")
+        print(f"Full report: {shown(report.path)}")
     else:
-        print(f"No report.html yet at {Path(report.path).resolve()} (rerun the Backtest task to render it)")
+        print(f"No report.html yet at {shown(report.path)} (rerun the Backtest task to render it)")
     return 0
 
 

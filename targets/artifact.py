@@ -23,7 +23,7 @@ from typing import Any
 import luigi
 
 from targets import signing
-from targets.store import Store, store_for
+from targets.store import Store, join, store_for
 
 MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
@@ -43,16 +43,15 @@ def _signed_message(record: dict[str, Any]) -> bytes:
 class ModelArtifactTarget(luigi.Target):
     def __init__(self, directory: Path | str) -> None:
         self.path = str(directory)
-        self.directory = Path(directory)
         self.store: Store = store_for(self.path)
 
     @property
     def model_path(self) -> str:
-        return str(self.directory / MODEL_FILE)
+        return join(self.path, MODEL_FILE)
 
     @property
     def metadata_path(self) -> str:
-        return str(self.directory / METADATA_FILE)
+        return join(self.path, METADATA_FILE)
 
     def exists(self) -> bool:
         """Complete: the metadata (written last) parses and the model file is there."""

@@ -18,13 +18,15 @@ from typing import Any
 
 import luigi
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as pa_dataset
 import pyarrow.parquet as pq
 
 from targets.schema import Schema
-from targets.store import Store, store_for
+from targets.store import LOCAL, Store, store_for
 
 log = logging.getLogger("targets")
+PARQUET_MAGIC = b"PAR1"
 
 
 class FileTarget(luigi.Target):
@@ -63,8 +65,13 @@ class ParquetTarget(FileTarget):
         self.schema = schema
 
     def readable(self) -> bool:
+        """The footer parses: read from the end only (two small reads, also in an object store)."""
         try:
-            pq.read_metadata(self.path)
+            end = self.store.read_tail(self.path, 8)
+            if len(end) != 8 or end[4:] != PARQUET_MAGIC:
+                return False
+            footer = self.store.read_tail(self.path, int.from_bytes(end[:4], "little") + 8)
+            pq.read_metadata(io.BytesIO(PARQUET_MAGIC + footer))
         except (OSError, ValueError):  # pyarrow: ArrowInvalid (a ValueError) or an I/O error
             return False
         return True
@@ -92,18 +99,19 @@ class ParquetTarget(FileTarget):
 
     def read(self) -> pd.DataFrame:
         """The file's frame, checked against the schema."""
-        return self.schema.conform(pd.read_parquet(self.path), where=self.path, check_key=False)
+        source = self.path if self.store is LOCAL else io.BytesIO(self.store.read_bytes(self.path))
+        return self.schema.conform(pd.read_parquet(source), where=self.path, check_key=False)
 
-    def write_csv_twin(self, frame: pd.DataFrame) -> Path:
+    def write_csv_twin(self, frame: pd.DataFrame) -> str:
         """A CSV copy beside the Parquet file (for spreadsheet users), also written once and atomically."""
         conformed = self.schema.conform(frame, where=self.path)
         csv = CsvTarget(self.csv_path)
         csv.write(conformed)
-        return Path(csv.path)
+        return csv.path
 
     @property
-    def csv_path(self) -> Path:
-        return Path(self.path).with_suffix(".csv")
+    def csv_path(self) -> str:
+        return self.path.removesuffix(".parquet") + ".csv"
 
 
 def read_many(targets: Sequence[ParquetTarget]) -> pd.DataFrame:
@@ -116,7 +124,12 @@ def read_many(targets: Sequence[ParquetTarget]) -> pd.DataFrame:
     schemas = {id(t.schema) for t in targets}
     if len(schemas) != 1:
         raise ValueError("read_many reads files of one schema at a time")
-    table = pa_dataset.dataset([t.path for t in targets], format="parquet").to_table()
+    store = targets[0].store
+    if store is LOCAL:
+        table = pa_dataset.dataset([t.path for t in targets], format="parquet").to_table()
+    else:
+        tables = [pq.read_table(io.BytesIO(data)) for data in store.read_many([t.path for t in targets])]
+        table = pa.concat_tables(tables, promote_options="default")
     where = f"{len(targets)} files from {targets[0].path}"
     return targets[0].schema.conform(table.to_pandas(), where=where, check_key=False)
 

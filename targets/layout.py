@@ -12,11 +12,15 @@ instead of reusing stale ones.
     models/<D>/<tag>.decision.json              gate decision for that artifact (accepted / rejected)
     models/<D>/<tag>.failed.json                the training run for that artifact failed (retain current model)
     forecasts/<D>/forecast.parquet (+ .csv)     the published forecast issued on D (+ forecast.png chart)
+    forecasts/<D>/shards/<tag>.parquet          one shard's part of it (with market.shard_size)
     backtests/<start>_<end>/                    predictions.parquet, metrics.json, report.html, *.png
     backtests/weekly/<D>/                       the weekly backtest run on D: comparison.json, report.html
     status/index.html                           the self-contained status page
     ops/runs.jsonl, ops/alerts.jsonl            history of scheduled job runs and of alerts (JSON lines)
-    ops/locks/<job>.lock                        held while a scheduled job runs (flock), so runs never overlap
+    ops/locks/<job>.lock                        held while a scheduled job runs, so runs never overlap
+
+The root is a local folder or an object-store prefix ``s3://BUCKET/PREFIX`` (:mod:`targets.s3`):
+paths are strings built by :func:`targets.store.join`, the same for both.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 from targets import schemas
 from targets.artifact import ModelArtifactTarget
 from targets.files import BytesTarget, JsonLinesTarget, JsonTarget, ParquetTarget, TextTarget
+from targets.store import is_remote, join, store_for
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,19 @@ class Layout:
     """The data root's files. ``tags`` is needed only for the folders that depend on settings."""
 
     def __init__(self, root: Path | str, tags: Tags | None = None) -> None:
-        self.root = Path(root)
+        self.root = str(root)
         self._tags = tags
+
+    def _path(self, *parts: str) -> str:
+        return join(self.root, *parts)
+
+    def describe_root(self) -> str:
+        """The root as people should read it: an absolute folder, or the prefix and its endpoint."""
+        return store_for(self.root).describe(self.root)
+
+    @property
+    def remote(self) -> bool:
+        return is_remote(self.root)
 
     @property
     def tags(self) -> Tags:
@@ -60,27 +76,22 @@ class Layout:
         source = self.tags.market if dataset in schemas.MARKET_DATASETS else self.tags.weather
         if source is None:
             raise ValueError(f"no weather source is configured, so there is no {dataset} file")
-        return ParquetTarget(self.root / "raw" / source / dataset / f"{day.isoformat()}.parquet", schema)
+        return ParquetTarget(self._path("raw", source, dataset, f"{day.isoformat()}.parquet"), schema)
 
     def rt_hourly(self, day: dt.date) -> ParquetTarget:
-        return ParquetTarget(self.root / "derived" / self.tags.market / "rt_hourly" / f"{day.isoformat()}.parquet",
+        return ParquetTarget(self._path("derived", self.tags.market, "rt_hourly", f"{day.isoformat()}.parquet"),
                              schemas.RT_HOURLY)
 
     def features(self, day: dt.date, cached_inputs: bool = False) -> ParquetTarget:
-        folder = self.root / "features" / self.tags.features
-        if cached_inputs:
-            folder = folder / "cached-inputs"
-        return ParquetTarget(folder / f"{day.isoformat()}.parquet", schemas.FEATURES)
+        folder = ("features", self.tags.features, *(("cached-inputs",) if cached_inputs else ()))
+        return ParquetTarget(self._path(*folder, f"{day.isoformat()}.parquet"), schemas.FEATURES)
 
     # --- models -------------------------------------------------------------------------------
-    def models_root(self) -> Path:
-        return self.root / "models"
-
     def model(self, train_day: dt.date) -> ModelArtifactTarget:
-        return ModelArtifactTarget(self.models_root() / train_day.isoformat() / self.tags.model)
+        return ModelArtifactTarget(self._path("models", train_day.isoformat(), self.tags.model))
 
     def model_decision(self, train_day: dt.date) -> JsonTarget:
-        return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{self.tags.model}.decision.json"))
+        return JsonTarget(self._path("models", train_day.isoformat(), f"{self.tags.model}.decision.json"))
 
     def gate_records(self, train_days: list[dt.date]) -> dict[dt.date, dict]:
         """The gate decisions on disk among ``train_days``, keyed by train day."""
@@ -96,48 +107,50 @@ class Layout:
         return {day for day in train_days if self.model_failure(day).exists()}
 
     def model_failure(self, train_day: dt.date) -> JsonTarget:
-        return JsonTarget(str(self.models_root() / train_day.isoformat() / f"{self.tags.model}.failed.json"))
+        return JsonTarget(self._path("models", train_day.isoformat(), f"{self.tags.model}.failed.json"))
 
     # --- forecasts and backtests ----------------------------------------------------------------
     def forecast(self, day: dt.date) -> ParquetTarget:
-        return ParquetTarget(self.root / "forecasts" / day.isoformat() / "forecast.parquet", schemas.FORECAST)
+        return ParquetTarget(self._path("forecasts", day.isoformat(), "forecast.parquet"), schemas.FORECAST)
+
+    def shard_forecast(self, day: dt.date) -> ParquetTarget:
+        """One shard's part of the forecast issued on ``day`` (sharded configurations)."""
+        return ParquetTarget(self._path("forecasts", day.isoformat(), "shards", f"{self.tags.features}.parquet"),
+                             schemas.FORECAST)
 
     def forecast_chart(self, day: dt.date) -> BytesTarget:
-        return BytesTarget(str(self.root / "forecasts" / day.isoformat() / "forecast.png"))
+        return BytesTarget(self._path("forecasts", day.isoformat(), "forecast.png"))
 
-    def backtest_dir(self, start: dt.date, end: dt.date) -> Path:
-        return self.root / "backtests" / f"{start.isoformat()}_{end.isoformat()}"
+    def _backtest(self, start: dt.date, end: dt.date, name: str) -> str:
+        return self._path("backtests", f"{start.isoformat()}_{end.isoformat()}", name)
 
     def backtest_predictions(self, start: dt.date, end: dt.date) -> ParquetTarget:
-        return ParquetTarget(self.backtest_dir(start, end) / "predictions.parquet", schemas.PREDICTIONS)
+        return ParquetTarget(self._backtest(start, end, "predictions.parquet"), schemas.PREDICTIONS)
 
     def backtest_metrics(self, start: dt.date, end: dt.date) -> JsonTarget:
-        return JsonTarget(str(self.backtest_dir(start, end) / "metrics.json"))
+        return JsonTarget(self._backtest(start, end, "metrics.json"))
 
     def backtest_report(self, start: dt.date, end: dt.date) -> TextTarget:
-        return TextTarget(str(self.backtest_dir(start, end) / "report.html"))
+        return TextTarget(self._backtest(start, end, "report.html"))
 
     def backtest_figure(self, start: dt.date, end: dt.date, name: str) -> BytesTarget:
-        return BytesTarget(str(self.backtest_dir(start, end) / f"{name}.png"))
-
-    def weekly_dir(self, day: dt.date) -> Path:
-        return self.root / "backtests" / "weekly" / day.isoformat()
+        return BytesTarget(self._backtest(start, end, f"{name}.png"))
 
     def weekly_comparison(self, day: dt.date) -> JsonTarget:
-        return JsonTarget(str(self.weekly_dir(day) / "comparison.json"))
+        return JsonTarget(self._path("backtests", "weekly", day.isoformat(), "comparison.json"))
 
     def weekly_report(self, day: dt.date) -> TextTarget:
-        return TextTarget(str(self.weekly_dir(day) / "report.html"))
+        return TextTarget(self._path("backtests", "weekly", day.isoformat(), "report.html"))
 
     # --- operations ---------------------------------------------------------------------------
     def status_page(self) -> TextTarget:
-        return TextTarget(str(self.root / "status" / "index.html"))
+        return TextTarget(self._path("status", "index.html"))
 
     def run_log(self) -> JsonLinesTarget:
-        return JsonLinesTarget(str(self.root / "ops" / "runs.jsonl"))
+        return JsonLinesTarget(self._path("ops", "runs.jsonl"))
 
     def alert_log(self) -> JsonLinesTarget:
-        return JsonLinesTarget(str(self.root / "ops" / "alerts.jsonl"))
+        return JsonLinesTarget(self._path("ops", "alerts.jsonl"))
 
-    def job_lock(self, job: str) -> Path:
-        return self.root / "ops" / "locks" / f"{job}.lock"
+    def job_lock(self, job: str) -> str:
+        return self._path("ops", "locks", f"{job}.lock")

@@ -12,7 +12,10 @@ Every target writes through a :class:`Store`. The guarantees are the same whatev
 
 :class:`LocalStore` does this with a temporary file in the same folder, ``fsync`` and a hard link
 (``link(2)`` fails if the name exists, so creation is atomic and exclusive); the temporary file is
-always removed. New files get the permissions of the process umask.
+always removed. New files get the permissions of the process umask. :class:`targets.s3.S3Store`
+does it in an S3-compatible object store, for a data root ``s3://BUCKET/PREFIX``.
+
+Paths are strings: a local path, or ``s3://bucket/key``; :func:`join` builds them for both.
 """
 
 from __future__ import annotations
@@ -20,24 +23,28 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from targets.errors import StoreError
+
+__all__ = ["LOCAL", "LocalStore", "Store", "StoreError", "is_remote", "join", "parent", "reset_remote", "shown", "store_for"]
+
 TMP_MARK = ".tmp-"
-
-
-class StoreError(OSError):
-    """The store cannot be used as asked (not writable, not a folder, unreachable)."""
 
 
 class Store(Protocol):
     def exists(self, path: str) -> bool: ...
     def read_bytes(self, path: str) -> bytes: ...
+    def read_tail(self, path: str, size: int) -> bytes: ...
+    def read_many(self, paths: Sequence[str]) -> list[bytes]: ...
     def put_once(self, path: str, data: bytes) -> bool: ...
     def put(self, path: str, data: bytes) -> None: ...
     def append(self, path: str, data: bytes) -> None: ...
     def set_aside(self, path: str, reason: str) -> str: ...
     def check_writable(self, root: str) -> None: ...
+    def describe(self, root: str) -> str: ...
 
 
 def _umask() -> int:
@@ -54,6 +61,15 @@ class LocalStore:
 
     def read_bytes(self, path: str) -> bytes:
         return Path(path).read_bytes()
+
+    def read_tail(self, path: str, size: int) -> bytes:
+        with open(path, "rb") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, end - size))
+            return handle.read()
+
+    def read_many(self, paths: Sequence[str]) -> list[bytes]:
+        return [self.read_bytes(path) for path in paths]
 
     def _temporary(self, path: str, data: bytes) -> str:
         folder, name = os.path.split(path)
@@ -123,6 +139,9 @@ class LocalStore:
             raise StoreError(f"data_root {root} is not writable ({exc.strerror or exc})") from None
         _remove(probe)
 
+    def describe(self, root: str) -> str:
+        return os.path.abspath(root)
+
 
 def _remove(path: str) -> None:
     try:
@@ -132,8 +151,41 @@ def _remove(path: str) -> None:
 
 
 LOCAL = LocalStore()
+_REMOTE: list[Store] = []
+
+
+def is_remote(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is in an object store (``s3://...``) rather than on a filesystem."""
+    return str(path).startswith("s3://")
+
+
+def join(root: str | os.PathLike[str], *parts: str) -> str:
+    """``root/part/...`` for a local folder or an ``s3://`` prefix alike."""
+    if is_remote(root):
+        return "/".join([str(root).rstrip("/"), *parts])
+    return os.path.join(root, *parts)
+
+
+def shown(path: str) -> str:
+    """``path`` as people should read it: absolute (symlinks resolved) on a filesystem, as is in an object store."""
+    return path if is_remote(path) else os.path.realpath(path)
+
+
+def parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] if is_remote(path) else os.path.dirname(path)
 
 
 def store_for(path: str | os.PathLike[str]) -> Store:
-    """The store holding ``path``."""
-    return LOCAL
+    """The store holding ``path`` (the object store's client is made on first use, from the environment)."""
+    if not is_remote(path):
+        return LOCAL
+    if not _REMOTE:
+        from targets.s3 import S3Store
+
+        _REMOTE.append(S3Store())
+    return _REMOTE[0]
+
+
+def reset_remote() -> None:
+    """Forget the object store's client (after the environment that configures it changed)."""
+    _REMOTE.clear()

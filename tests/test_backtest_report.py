@@ -73,7 +73,7 @@ def weekly(tmp_path_factory: pytest.TempPathFactory) -> WeeklyRun:
 
 
 def test_backtest_writes_predictions_metrics_and_the_report(weekly: WeeklyRun) -> None:
-    folder = weekly.layout.backtest_dir(weekly.current.start, weekly.current.end)
+    folder = Path(weekly.layout.backtest_metrics(weekly.current.start, weekly.current.end).path).parent
     assert {p.name for p in folder.iterdir()} == {
         "predictions.parquet", "metrics.json", "report.html", *(f"{name}.png" for name in FIGURE_NAMES)}
     for name in FIGURE_NAMES:

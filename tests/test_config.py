@@ -45,7 +45,7 @@ def test_partial_override_merges_over_defaults(write_config) -> None:
 
 def test_data_root_env_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("RTLMP_DATA_ROOT", str(tmp_path / "elsewhere"))
-    assert load_config().data_root == tmp_path / "elsewhere"
+    assert load_config().data_root == str(tmp_path / "elsewhere")
 
 
 def test_thresholds_are_sorted(write_config) -> None:
@@ -120,3 +120,19 @@ def test_fingerprint_changes_with_the_section() -> None:
     other = base.model_copy(update={"market": base.market.model_copy(update={"nodes": ("HB_WEST",)})})
     assert base.fingerprint("market") != other.fingerprint("market")
     assert base.fingerprint("model") == other.fingerprint("model")
+
+
+@pytest.mark.parametrize("root", ["s3://rtlmp/prod", "s3://rtlmp", "s3://my.bucket-1/a/b"])
+def test_an_s3_data_root_is_kept_as_written(monkeypatch: pytest.MonkeyPatch, root: str) -> None:
+    monkeypatch.setenv("RTLMP_DATA_ROOT", root)
+    assert load_config().data_root == root
+
+
+@pytest.mark.parametrize("root, problem", [("s3://Bad_Bucket/x", "not a valid bucket name"),
+                                           ("s3://ab/x", "not a valid bucket name"),
+                                           ("s3://rtlmp/prod/", "trailing '/'")])
+def test_a_malformed_s3_data_root_is_an_error_naming_it(monkeypatch: pytest.MonkeyPatch, root: str, problem: str) -> None:
+    monkeypatch.setenv("RTLMP_DATA_ROOT", root)
+    with pytest.raises(ConfigError, match="data_root") as error:
+        load_config()
+    assert problem in str(error.value)

@@ -4,48 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import sqlite3
 import subprocess
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.luigid_support import SCRIPTS, get, luigid  # noqa: F401 - fixture
 from tests.ops_support import *  # noqa: F403 - fixtures and helpers
-
-SCRIPTS = REPO / "infrastructure" / "scripts"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, response.read().decode()
-
-
-@pytest.fixture
-def luigid(tmp_path: Path):
-    pytest.importorskip("sqlalchemy", reason="luigid's task history needs the luigid extra (SQLAlchemy < 2)")
-    pytest.importorskip("prometheus_client", reason="luigid's /metrics needs the luigid extra (prometheus-client)")
-    port = free_port()
-    options = ["--port", str(port), "--state-dir", str(tmp_path / "luigid-state"),
-               "--log-dir", str(tmp_path / "luigid-logs")]
-    started = subprocess.run([str(SCRIPTS / "luigid.sh"), "start", *options], capture_output=True, text=True,
-                             timeout=60)
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
-        yield port, tmp_path / "luigid-state"
-    finally:
-        stopped = subprocess.run([str(SCRIPTS / "luigid.sh"), "stop", *options], capture_output=True, text=True,
-                                 timeout=60)
-        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-        assert subprocess.run([str(SCRIPTS / "luigid.sh"), "status", *options], capture_output=True).returncode == 3
 
 
 def test_luigid_serves_the_ui_and_counts_a_job_run_through_it_in_metrics(luigid, ops_root, ops_config, tmp_path,

@@ -53,7 +53,7 @@ from pipeline.ercot_time import operating_day
 from pipeline.ops import luigi_settings
 from pipeline.ops.base import JobResult, Operations
 from pipeline.ops.fallbacks import publish_fallback, retain_current_model
-from pipeline.ops.lock import JobLock
+from pipeline.ops.lock import job_lock
 from pipeline.ops.runner import JOB_STOPPED, RunOutcome, default_luigi, use_central_scheduler
 
 log = logging.getLogger("pipeline.jobs")
@@ -126,7 +126,7 @@ def run_job(ops: Operations, job: str, command: Sequence[str] | None = None) -> 
     started = ops.clock()
     today = operating_day(started)
     run_id = uuid.uuid4().hex[:12]
-    lock = JobLock(ops.layout.job_lock(job))
+    lock = job_lock(ops.layout, job, ops.clock)
     if not lock.acquire():
         log.warning("job %s is already running (lock %s held); not starting another run", job, lock.path)
         result = JobResult(job, codes.already_running, "already_running", today)
@@ -137,7 +137,7 @@ def run_job(ops: Operations, job: str, command: Sequence[str] | None = None) -> 
         central = use_central_scheduler(ops.config)
         base = list(command) if command else [default_luigi(), *spec.luigi_args()]
         full = base + run_arguments(ops.config, job, started, central)
-        keep_open = (lock.fileno(),)
+        keep_open = lock.keep_open()
         outcome, attempts = _attempts(ops, job, full, keep_open)
         result = _conclude(ops, job, today, outcome, attempts, base[0], central, keep_open)
     finally:

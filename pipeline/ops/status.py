@@ -84,7 +84,7 @@ def collect(config: Config, now: dt.datetime) -> StatusView:
     schedules = {job: (getattr(config.scheduler, job).enabled, getattr(config.scheduler, job).cron_expression)
                  for job in JOB_ORDER}
     return StatusView(
-        generated_at=now, data_root=str(layout.root.resolve()), simulated=config.sources.market == "synthetic",
+        generated_at=now, data_root=layout.describe_root(), simulated=config.sources.market == "synthetic",
         schedules=schedules, runs=read_log(layout.run_log()), alerts=read_log(layout.alert_log()),
         deadline=deadline.state(now, config.deadlines.dam_closure, layout), latest=latest)
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.catalogue import HUBS_AND_ZONES
-from pipeline.config import Config
+from pipeline.config import ALL_NODES, Config
 from pipeline.sources.base import DataUnavailable, Source, SourceError
 from targets.schemas import MARKET_DATASETS, WEATHER_DATASETS
 
-__all__ = ["DataUnavailable", "Source", "SourceError", "Sources", "market_source", "weather_source"]
+__all__ = ["DataUnavailable", "Source", "SourceError", "Sources", "market_source", "resolve_nodes", "weather_source"]
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,40 @@ def _other_nodes(nodes: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted(set(nodes) - set(HUBS_AND_ZONES)))
 
 
-def _nodes_suffix(nodes: Sequence[str]) -> str:
+def _nodes_suffix(nodes: Sequence[str] | str) -> str:
+    if nodes == ALL_NODES:
+        return "nall"
     others = _other_nodes(nodes)
     return "n" + hashlib.sha256(",".join(others).encode()).hexdigest()[:8] if others else ""
+
+
+# Types left out of ``market.nodes: all``: the hub averages, which average the hubs forecast beside them.
+_NOT_FORECAST_TYPES = frozenset({"SH", "AH"})
+
+
+def resolve_nodes(config: Config, market: Source) -> tuple[str, ...]:
+    """The settlement points to forecast: ``market.nodes``, or with ``all`` every point the source
+    lists (hub averages aside), ordered by hub, load zone and name so a shard holds neighbours.
+
+    ``all`` needs a source whose list does not change from day to day (the simulator's universe, the
+    archive's files); with ERCOT MIS or the Public API, list the points in ``market.nodes``.
+    """
+    nodes = config.market.nodes
+    if nodes != ALL_NODES:
+        return tuple(nodes)
+    if config.sources.market == "synthetic":
+        points = market.settlement_points(config.model.cadence_anchor)
+    elif config.sources.market == "ercot_archive":
+        years = sorted(f.year for f in market.files.get("rt_prices", []))  # type: ignore[attr-defined]
+        if not years:
+            raise ValueError(f"market.nodes: all, but the archive {config.sources.archive_dir} holds no rt_prices file")
+        points = market.settlement_points(dt.date(years[-1], 1, 1))
+    else:
+        raise ValueError(f"market.nodes: all needs a source with a fixed list of settlement points (synthetic, "
+                         f"ercot_archive); with {config.sources.market}, list the points in market.nodes")
+    points = points[~points["type"].isin(_NOT_FORECAST_TYPES)]
+    ordered = points.assign(hub=points["hub"].fillna(""), load_zone=points["load_zone"].fillna(""))
+    return tuple(ordered.sort_values(["hub", "load_zone", "name"])["name"])
 
 
 def market_source(config: Config) -> Source:
@@ -64,7 +96,10 @@ def market_source(config: Config) -> Source:
     if name == "synthetic":
         from pipeline.sources.synthetic import SyntheticMarket
 
-        source: Source = SyntheticMarket(config.sources.synthetic.seed, extra_nodes=_other_nodes(nodes))
+        from pipeline.sources.synthetic.universe import universe_names
+
+        extra = universe_names(config.sources.synthetic.seed) if nodes == ALL_NODES else _other_nodes(nodes)
+        source: Source = SyntheticMarket(config.sources.synthetic.seed, extra_nodes=extra)
         source.storage_suffix = "-".join(filter(None, [f"s{config.sources.synthetic.seed}", _nodes_suffix(nodes)]))
         return source
     if name == "ercot_archive":
@@ -72,6 +107,9 @@ def market_source(config: Config) -> Source:
 
         assert config.sources.archive_dir is not None  # enforced by the config validator
         return ErcotArchive(config.sources.archive_dir)
+    if nodes == ALL_NODES:
+        raise ValueError(f"market.nodes: all needs a source with a fixed list of settlement points (synthetic, "
+                         f"ercot_archive); with {name}, list the points in market.nodes")
     wanted = tuple(sorted(set(HUBS_AND_ZONES) | set(nodes)))
     if name == "ercot_mis":
         from pipeline.sources.ercot_mis import ErcotMis

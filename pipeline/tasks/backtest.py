@@ -25,7 +25,7 @@ from pipeline.progress import Progress
 from pipeline.render import backtest_page
 from pipeline.render.figures import FIGURE_NAMES
 from pipeline.settings import Settings
-from pipeline.tasks.base import PipelineTask, log
+from pipeline.tasks.base import PipelineTask, log, shard_layout
 from pipeline.tasks.features import FeatureRange
 from pipeline.tasks.fetch import HourlyPricesRange
 from pipeline.tasks.inference import DailyInference
@@ -56,21 +56,23 @@ class Backtest(PipelineTask):
     def run(self):  # noqa: ANN201 - a generator of dynamic dependencies
         if self.end < self.start:
             raise ValueError(f"backtest end {self.end} is before its start {self.start}")
-        days = ercot_time.days(self.start, self.end)
+        days, shards = ercot_time.days(self.start, self.end), range(len(self.settings.shards))
         self.set_status_message("preparing inputs in bulk")
-        features, hourly = yield [FeatureRange(start=first_issue_day_needed(self.settings, self.start), end=self.end),
-                                  HourlyPricesRange(start=self.start + dt.timedelta(days=1), end=self.end + HORIZON)]
+        first = first_issue_day_needed(self.settings, self.start)
+        *features, hourly = yield [*(FeatureRange(start=first, end=self.end, shard=k) for k in shards),
+                                   HourlyPricesRange(start=self.start + dt.timedelta(days=1), end=self.end + HORIZON)]
         self.set_progress_percentage(10)
         self.set_status_message(f"replaying {len(days)} daily forecasts")
         forecasts = yield [DailyInference(date=d) for d in days]
         self.set_progress_percentage(90)
         outputs = self.output()
         if not (outputs["predictions"].exists() and outputs["metrics"].exists()):  # else only the report is missing
-            progress = Progress("scoring", len(days), percentage=self.set_progress_percentage,
+            progress = Progress("scoring", len(days) * len(shards), percentage=self.set_progress_percentage,
                                 message=self.set_status_message, span=(90, 96))
-            predictions, unlabelled = assemble(self.layout, self.settings.cadence, dict(zip(days, forecasts)),
-                                               features, hourly, on_day=lambda d: progress.advance(d.isoformat()))
+            parts = [assemble(shard_layout(k), self.settings.cadence, self._shard_forecasts(k, days, forecasts),
+                              features[k], hourly, on_day=lambda d: progress.advance(d.isoformat())) for k in shards]
             progress.close()
+            predictions, unlabelled = pd.concat([p for p, _ in parts], ignore_index=True), sum(n for _, n in parts)
             result = backtest.scored(predictions, unlabelled, self.start, self.end, config_summary(self.settings))
             write_missing(outputs["predictions"], predictions)
             write_missing(outputs["metrics"], result)
@@ -78,6 +80,12 @@ class Backtest(PipelineTask):
                      unlabelled)
         self._report(outputs)
         self.set_progress_percentage(100)
+
+    def _shard_forecasts(self, shard: int, days: list[dt.date], daily: list[ParquetTarget]) -> dict[dt.date, ParquetTarget]:
+        """Shard ``shard``'s forecast of each day: the daily forecast itself when unsharded."""
+        if not self.settings.sharded:
+            return dict(zip(days, daily))
+        return {day: shard_layout(shard).shard_forecast(day) for day in days}
 
     def _report(self, outputs: dict[str, Any]) -> None:
         """report.html and its PNG figures, rendered from the files just written (so they can be rebuilt)."""
@@ -139,7 +147,7 @@ def assemble(layout: Layout, cadence: registry.Cadence, forecasts: Mapping[dt.da
 def config_summary(settings: Settings) -> dict[str, Any]:
     c = settings.config
     return {
-        "nodes": list(c.market.nodes), "thresholds": list(c.market.thresholds),
+        "nodes": list(settings.features.nodes), "thresholds": list(c.market.thresholds),
         "sources": {"market": c.sources.market, "weather": c.sources.weather},
         "simulated": settings.simulated, "issue_time": c.features.issue_time,
         "model": c.model.model_dump(mode="json"), "features_tag": settings.tags.features,

@@ -46,9 +46,25 @@ def current_layout() -> Layout:
     return Layout(settings.config.data_root, settings.tags)
 
 
+@functools.lru_cache(maxsize=64)
+def _shard(key: tuple[str | None, str | None], shard: int) -> tuple[Settings, Layout]:
+    settings = _configured(key)[0].for_shard(shard)
+    return settings, Layout(settings.config.data_root, settings.tags)
+
+
+def shard_settings(shard: int) -> Settings:
+    """The settings of one shard of the current configuration (:meth:`Settings.for_shard`)."""
+    return _shard(config_key(), shard)[0]
+
+
+def shard_layout(shard: int) -> Layout:
+    return _shard(config_key(), shard)[1]
+
+
 def forget_configuration() -> None:
     """Drop the cached settings and sources (after the environment that names the configuration changed)."""
     _configured.cache_clear()
+    _shard.cache_clear()
 
 
 def attempts(recovery: Recovery) -> int:
@@ -71,6 +87,23 @@ class PipelineTask(luigi.Task):
     @property
     def layout(self) -> Layout:
         return current_layout()
+
+
+class ShardTask(PipelineTask):
+    """A task over one shard of the nodes (``market.shard_size``): its settings and folders are the shard's.
+
+    Unsharded, the one shard is 0 and its settings and folders are the configuration's own.
+    """
+
+    shard = luigi.IntParameter(default=0, description="shard of the nodes (0-based; market.shard_size)")
+
+    @property
+    def settings(self) -> Settings:
+        return shard_settings(self.shard)
+
+    @property
+    def layout(self) -> Layout:
+        return shard_layout(self.shard)
 
 
 class TodayInCptParameter(luigi.DateParameter):

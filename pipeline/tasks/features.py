@@ -19,7 +19,7 @@ from pipeline.features import FeatureInputs, features_by_day
 from pipeline.inputs import FEATURE_DATASETS, input_day_bounds, input_days, missing_days, price_days
 from pipeline.settings import Settings
 from pipeline.sources import Sources
-from pipeline.tasks.base import PipelineTask, log
+from pipeline.tasks.base import ShardTask, log
 from pipeline.tasks.fetch import FETCH_TASKS, FetchRange, HourlyPrices, HourlyPricesRange
 from targets import ParquetTarget
 from targets.files import read_many
@@ -66,8 +66,9 @@ def _read(files: Mapping[dt.date, ParquetTarget], dataset: str, source: object) 
     return asof.with_known_at(read_many([files[day] for day in sorted(files)]), dataset, source.name)
 
 
-class BuildFeatures(MixinNaiveBulkComplete, PipelineTask):
-    """Inputs published by the issue time on ``date`` -> the features of its 72 target hours per node.
+class BuildFeatures(MixinNaiveBulkComplete, ShardTask):
+    """Inputs published by the issue time on ``date`` -> the features of its 72 target hours per node
+    (of one shard of the nodes, with ``market.shard_size``).
 
     With ``cached_inputs`` it uses only the input files already on disk (the fetch fallback) and
     writes to a separate file, so a complete build later is never shadowed by the fallback.
@@ -93,8 +94,8 @@ class BuildFeatures(MixinNaiveBulkComplete, PipelineTask):
         self.output().write_once(frames[self.date])
 
 
-class FeatureRange(PipelineTask):
-    """Features for every issue day in [start, end], built in bulk into the daily feature files."""
+class FeatureRange(ShardTask):
+    """Features for every issue day in [start, end], built in bulk into the daily feature files (of one shard)."""
 
     start = luigi.DateParameter()
     end = luigi.DateParameter()

@@ -43,7 +43,22 @@ def write_fetched(layout: Layout, source: Source, dataset: str, days: list[dt.da
             progress(round(100 * (start + len(chunk)) / len(days)))
 
 
-class FetchDataset(MixinNaiveBulkComplete, PipelineTask):
+# Sources reached over the network: their fetch tasks draw on luigi's [resources] of the same name
+# (luigi.cfg for --local-scheduler, infrastructure/luigid.cfg for luigid), so all workers together
+# run at most that many at once (ercot_api = 1: one task, whose rate limiter keeps requests_per_minute).
+NETWORK_SOURCES = ("ercot_api", "ercot_mis", "open_meteo")
+
+
+class _SourceResources:
+    dataset: str
+
+    @property
+    def resources(self) -> dict[str, int]:  # type: ignore[override]
+        source = self.sources.for_dataset(self.dataset)  # type: ignore[attr-defined]
+        return {source.name: 1} if source is not None and source.name in NETWORK_SOURCES else {}
+
+
+class FetchDataset(_SourceResources, MixinNaiveBulkComplete, PipelineTask):
     """Base of the per-dataset fetch tasks: source -> raw/<source>/<dataset>/<date>.parquet."""
 
     date = luigi.DateParameter(description="key day: CPT operating day (actuals) or publication day (forecasts)")
@@ -124,7 +139,7 @@ FETCH_TASKS: dict[str, type[FetchDataset]] = {
 }
 
 
-class FetchRange(PipelineTask):
+class FetchRange(_SourceResources, PipelineTask):
     """Every covered key day of one dataset in [start, end], fetched in bulk into the daily files."""
 
     dataset = luigi.ChoiceParameter(choices=list(FETCH_TASKS))

@@ -42,15 +42,18 @@ class RetrainModel(MixinNaiveBulkComplete, PipelineTask):
     date = luigi.DateParameter()
 
     def requires(self) -> list[GateModel]:
-        return [GateModel(date=self.date)] if self.settings.cadence.contains(self.date) else []
+        if not self.settings.cadence.contains(self.date):
+            return []
+        return [GateModel(date=self.date, shard=k) for k in range(len(self.settings.shards))]
 
     def complete(self) -> bool:
         return all(task.complete() for task in self.requires())
 
     def run(self) -> None:
-        decision = self.input()[0].read()
-        log.info("retraining for %s: model %s %s (%s)", self.date, decision["model_id"], decision["status"],
-                 decision["reason"])
+        for target in self.input():
+            decision = target.read()
+            log.info("retraining for %s: model %s %s (%s)", self.date, decision["model_id"], decision["status"],
+                     decision["reason"])
 
 
 class PublishPreviousForecast(PipelineTask):

@@ -1,7 +1,8 @@
 """Model tasks: train a candidate on a cadence date, then gate it against the previous candidate.
 
 ``TrainModel(date)`` writes an immutable artifact ``models/<date>/<tag>/`` (model + metadata, see
-:mod:`pipeline.model.candidate`). ``GateModel(date)`` writes the decision beside it
+:mod:`pipeline.model.candidate`); with ``market.shard_size``, one per shard of the nodes (a model
+pools the nodes of its shard). ``GateModel(date)`` writes the decision beside it
 (``<tag>.decision.json``: accepted or rejected, with the scores compared, see
 :mod:`pipeline.model.gate`). Which model serves a forecast date is then a rule over these records
 (:mod:`pipeline.registry`).
@@ -20,7 +21,7 @@ from pipeline.model.candidate import Provenance, headline, train_candidate
 from pipeline.model.gate import gate_record
 from pipeline.model.windows import TrainingWindow
 from pipeline.settings import Settings
-from pipeline.tasks.base import PipelineTask, attempts, days_of, log
+from pipeline.tasks.base import ShardTask, attempts, days_of, log
 from pipeline.tasks.features import FeatureRange
 from pipeline.tasks.fetch import HourlyPricesRange
 from targets import JsonTarget, ModelArtifactTarget, ParquetTarget
@@ -46,14 +47,14 @@ def load_labelled(reader: RollingReader, features: Mapping[dt.date, ParquetTarge
     return labelled_set(frame.rename(columns={"_day": "issue_day"}), prices.drop(columns="_day"), thresholds)
 
 
-def window_inputs(window: TrainingWindow, first: dt.date) -> dict[str, luigi.Task]:
+def window_inputs(window: TrainingWindow, first: dt.date, shard: int) -> dict[str, luigi.Task]:
     """The feature files of issue days [first, window.validation_last] and the prices labelling them."""
     label_last = window.label_days[1]
-    return {"features": FeatureRange(start=first, end=window.validation_last),
+    return {"features": FeatureRange(start=first, end=window.validation_last, shard=shard),
             "prices": HourlyPricesRange(start=first + dt.timedelta(days=1), end=label_last)}
 
 
-class TrainModel(PipelineTask):
+class TrainModel(ShardTask):
     """Labelled features of the training window -> a candidate model artifact for cadence date ``date``."""
 
     date = luigi.DateParameter()
@@ -67,7 +68,7 @@ class TrainModel(PipelineTask):
     def requires(self) -> dict[str, luigi.Task]:
         check_cadence(self.settings, self.date)
         window = self.settings.window(self.date)
-        return window_inputs(window, window.fit_first)
+        return window_inputs(window, window.fit_first, self.shard)
 
     def output(self) -> ModelArtifactTarget:
         return self.layout.model(self.date)
@@ -105,7 +106,7 @@ def record_failed_training(task: TrainModel, exception: BaseException) -> None:
               type(exception).__name__, exception)
 
 
-class GateModel(PipelineTask):
+class GateModel(ShardTask):
     """Candidate of ``date`` vs the previous cadence date's candidate, on the candidate's validation window."""
 
     date = luigi.DateParameter()
@@ -113,9 +114,9 @@ class GateModel(PipelineTask):
 
     def requires(self) -> dict[str, luigi.Task]:
         window = self.settings.window(self.date)
-        return {"candidate": TrainModel(date=self.date),
-                "incumbent": TrainModel(date=self.settings.cadence.previous(self.date)),
-                **window_inputs(window, window.validation_first)}
+        return {"candidate": TrainModel(date=self.date, shard=self.shard),
+                "incumbent": TrainModel(date=self.settings.cadence.previous(self.date), shard=self.shard),
+                **window_inputs(window, window.validation_first, self.shard)}
 
     def output(self) -> JsonTarget:
         return self.layout.model_decision(self.date)
