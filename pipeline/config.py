@@ -52,6 +52,8 @@ def _check_hhmm(value: str) -> str:
 # The most nodes one shard's model pools: the booster takes the node as a categorical input, and
 # scikit-learn's histogram boosting allows at most 255 categories.
 MAX_SHARD_SIZE = 250
+# A baseline must beat the model by this relative margin on the validation window to serve instead.
+BASELINE_MARGIN_DEFAULT = 0.10
 
 
 ALL_NODES = "all"
@@ -183,6 +185,9 @@ class FeaturesConfig(_Strict):
 class GateConfig(_Strict):
     metric: Literal["brier", "log_loss"] = "brier"
     margin: float = Field(0.0, ge=0.0, le=1.0)
+    # A baseline serves a threshold instead of the model only when it beat the model on the
+    # validation window by more than this relative margin (null: the model always serves).
+    baseline_margin: float | None = Field(BASELINE_MARGIN_DEFAULT, ge=0.0, lt=1.0)
 
 
 class ModelConfig(_Strict):

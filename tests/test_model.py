@@ -208,9 +208,24 @@ def test_left_out_climatology_drops_each_target_hours_own_outcome() -> None:
     assert left_out[row, 0] == pytest.approx(expected)
 
 
+def test_a_baseline_serves_a_threshold_only_when_it_beat_the_model_by_the_margin() -> None:
+    def entry(model_brier: float, **baselines: float) -> dict:
+        return {"model": {"brier": model_brier}, **{name: {"brier": b} for name, b in baselines.items()}}
+
+    report = {"100": entry(0.100, climatology=0.095, dam_asof=0.092),   # 8 % better: not enough
+              "250": entry(0.100, climatology=0.085, dam_asof=0.080),   # both clear: the lowest serves
+              "1000": entry(0.100, climatology=0.120)}                  # worse: the model
+    assert model.best_forecasters(report, "brier", 0.10) == {"100": "model", "250": "dam_asof", "1000": "model"}
+    # No margin: the lowest score serves, ties to the model; None: the model always serves.
+    assert model.best_forecasters(report, "brier", 0.0) == {"100": "dam_asof", "250": "dam_asof", "1000": "model"}
+    tie = {"100": entry(0.1, climatology=0.1)}
+    assert model.best_forecasters(tie, "brier", 0.0) == {"100": "model"}
+    assert set(model.best_forecasters(report, "brier", None).values()) == {"model"}
+
+
 def test_each_threshold_serves_the_best_of_the_model_and_its_baselines(trained) -> None:
     fitted, report, validation = trained
-    choice = model.best_forecasters(report, "brier")
+    choice = model.best_forecasters(report, "brier", 0.0)
     for label, name in choice.items():
         scores = {forecaster: entry["brier"] for forecaster, entry in report[label].items()}
         assert scores[name] == min(scores.values())

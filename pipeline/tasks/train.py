@@ -126,7 +126,7 @@ class GateModel(ShardTask):
         validation_set = load_labelled(self.windows, inputs["features"],
                                        days_of(inputs["prices"], *window.validation_label_days), self.settings.thresholds)
         record = gate_record(inputs["candidate"].metadata(), inputs["incumbent"].metadata(), inputs["incumbent"].load(),
-                             validation_set, window, gate.metric, gate.margin)
+                             validation_set, window, gate.metric, gate.margin, gate.baseline_margin)
         self.output().write(record)
         log.log(20 if record["status"] == "accepted" else 30, "model %s %s: %s", record["model_id"],
                 record["status"], record["reason"])
