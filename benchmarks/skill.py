@@ -2,7 +2,7 @@
 
     python benchmarks/skill.py [--years 2021 2022 2023] [--archive-dir ../shared/data/ercot]
                                [--weather-dir ../shared/data/weather] [--data-root data/skill]
-                               [--retrain-every-days 2]
+                               [--retrain-every-days 2] [--threads N]
 
 For each year it runs ``luigi --module pipeline Backtest`` (1 Jan to 31 Dec) on the
 ``ercot_archive`` source for HB_NORTH, HB_HOUSTON, HB_SOUTH and HB_WEST at $100, $250 and $1000
@@ -50,7 +50,7 @@ def run_backtest(args: argparse.Namespace, start: dt.date, end: dt.date) -> Path
     override = {
         "market": {"nodes": HUBS, "thresholds": THRESHOLDS},
         "sources": {"market": "ercot_archive", "archive_dir": str(args.archive_dir.resolve()), **weather},
-        "model": {"retrain_every_days": args.retrain_every_days},
+        "model": {"retrain_every_days": args.retrain_every_days, "threads": args.threads},
     }
     config = root / "skill-config.yaml"
     config.write_text(yaml.safe_dump(override))
@@ -134,6 +134,9 @@ def main() -> None:
     parser.add_argument("--weather-dir", type=Path, default=REPO.parent / "shared" / "data" / "weather",
                         help="archived hourly weather (left out when the folder is absent)")
     parser.add_argument("--data-root", type=Path, default=REPO / "data" / "skill")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="OpenMP threads per booster fit (default: one per core); 1 when running "
+                             "several years side by side, each with its own --data-root")
     parser.add_argument("--retrain-every-days", type=int, default=2,
                         help="retraining cadence in days (production: 2; a coarser one trades freshness for time)")
     args = parser.parse_args()
