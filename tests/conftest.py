@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import luigi
@@ -76,18 +77,14 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-SMALL_CONFIG = """
-market:
-  nodes: [HB_NORTH, HB_WEST]
-  thresholds: [100, 1000]
-features:
-  lookback_days: 14
-model:
-  history_days: 30
-  validation_days: 8
-  max_age_days: 6
-  max_iter: 30
-"""
+def small_config(nodes: Sequence[str] = ("HB_NORTH", "HB_WEST"), market: str = "", model: str = "") -> str:
+    """The fast test configuration of the full pipeline, with extra ``market`` and ``model`` YAML lines."""
+    return (f"market:\n  nodes: [{', '.join(nodes)}]\n  thresholds: [100, 1000]\n{market}"
+            "features:\n  lookback_days: 14\n"
+            f"model:\n  history_days: 30\n  validation_days: 8\n  max_age_days: 6\n  max_iter: 30\n{model}")
+
+
+SMALL_CONFIG = small_config()
 
 
 @pytest.fixture

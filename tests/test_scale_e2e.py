@@ -21,7 +21,7 @@ import pytest
 
 from pipeline.sources.synthetic import universe_names
 from targets.store import reset_remote
-from tests.conftest import REPO
+from tests.conftest import REPO, small_config
 from tests.luigid_support import luigid  # noqa: F401 - fixture
 from tests.objectstore_support import object_store  # noqa: F401 - fixture
 
@@ -30,20 +30,7 @@ pytestmark = pytest.mark.e2e
 LUIGI = str(Path(sys.executable).with_name("luigi"))
 ISSUE_DAY = "2024-07-16"
 NODES = ["HB_NORTH", "HB_WEST", *universe_names(20240101)[:4]]
-CONFIG = f"""
-market:
-  nodes: [{", ".join(NODES)}]
-  thresholds: [100, 1000]
-  shard_size: 2
-features:
-  lookback_days: 14
-model:
-  history_days: 30
-  validation_days: 8
-  max_age_days: 6
-  max_iter: 30
-  threads: 1
-"""
+CONFIG = small_config(NODES, market="  shard_size: 2\n", model="  threads: 1\n")
 
 
 def luigi_env(config: Path, data_root: str, extra: dict[str, str] | None = None) -> dict[str, str]:

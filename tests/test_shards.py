@@ -22,29 +22,16 @@ from pipeline.tasks.base import current_layout, current_settings, shard_layout
 from pipeline.tasks.inference import DailyInference
 from pipeline.tasks.operations import RetrainModel
 
-from tests.conftest import reset_caches
+from tests.conftest import reset_caches, small_config
 
 SEED = 20240101
 ISSUE_DAY = dt.date(2024, 7, 16)
 RESOURCE_NODES = list(universe_names(SEED)[:2])
 NODES = ["HB_NORTH", "HB_WEST", *RESOURCE_NODES]
-BASE = """
-market:
-  nodes: [{nodes}]
-  thresholds: [100, 1000]
-{shard}
-features:
-  lookback_days: 14
-model:
-  history_days: 30
-  validation_days: 8
-  max_age_days: 6
-  max_iter: 30
-"""
 
 
 def config_text(nodes: list[str], shard_size: int | None = None) -> str:
-    return BASE.format(nodes=", ".join(nodes), shard=f"  shard_size: {shard_size}" if shard_size else "")
+    return small_config(nodes, market=f"  shard_size: {shard_size}\n" if shard_size else "")
 
 
 def build(*tasks: luigi.Task) -> None:
