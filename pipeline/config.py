@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -221,6 +222,43 @@ class BacktestConfig(_Strict):
     skill_floor: float = Field(0.0, ge=-10.0, le=1.0)
 
 
+class Bound(_Strict):
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bound:
+        if not (math.isfinite(self.min) and math.isfinite(self.max)) or self.min >= self.max:
+            raise ValueError(f"a bound needs finite min < max, got [{self.min}, {self.max}]")
+        return self
+
+
+class BoundsConfig(_Strict):
+    """Plausible ranges of the canonical values (sources: ERCOT's offer floor, system-wide offer caps
+    and price adders; see the README's "Integrity" section). Anything outside, and any non-finite
+    value, is corrupt: it is set aside at fetch, never used."""
+
+    # Real-time and day-ahead settlement point prices and LMPs, $/MWh. Offer floor -$250 (congestion
+    # takes nodal prices lower), offer cap $9,000 through 2021 and $5,000 since, plus adders (real-time
+    # hub prices reached $10,530 in February 2021).
+    price: Bound = Bound(min=-2000.0, max=30000.0)
+    # Day-ahead ancillary service clearing prices, $/MW per hour (never negative).
+    ancillary_price: Bound = Bound(min=0.0, max=50000.0)
+    load_mw: Bound = Bound(min=0.0, max=200000.0)
+    generation_mw: Bound = Bound(min=-1000.0, max=100000.0)
+    temperature_c: Bound = Bound(min=-50.0, max=60.0)
+    wind_speed_ms: Bound = Bound(min=0.0, max=100.0)
+
+
+class IntegrityConfig(_Strict):
+    """What counts as a usable input (see :mod:`pipeline.integrity`)."""
+
+    bounds: BoundsConfig = BoundsConfig()
+    # A node's forecast is ``degraded_inputs`` when more than this share of the model inputs that
+    # had data in training is missing on the issue day (e.g. a day past the end of an archive).
+    max_missing_share: float = Field(0.2, ge=0.0, le=1.0)
+
+
 # --- operations (the seed document's sections and key names) ------------------------------------
 
 Priority = Literal["critical", "high", "medium", "low"]
@@ -358,6 +396,7 @@ class Config(_Strict):
     features: FeaturesConfig = FeaturesConfig()
     model: ModelConfig = ModelConfig()
     backtest: BacktestConfig = BacktestConfig()
+    integrity: IntegrityConfig = IntegrityConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     error_recovery: ErrorRecoveryConfig = ErrorRecoveryConfig()
     deadlines: DeadlinesConfig = DeadlinesConfig()
