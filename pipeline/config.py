@@ -20,10 +20,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from croniter import croniter
+from croniter.croniter import CroniterError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.catalogue import MAIN_HUBS
+from pipeline.config_file import ConfigFileError, deep_merge, origin_of, read_mapping
 from pipeline.ercot_time import ErcotTimeError, parse_hhmm
 from targets.s3 import check_url
 
@@ -87,6 +89,8 @@ class MarketConfig(_Strict):
     def _thresholds(cls, thresholds: tuple[float, ...]) -> tuple[float, ...]:
         if not thresholds:
             raise ValueError("at least one threshold is required")
+        if not all(math.isfinite(t) for t in thresholds):
+            raise ValueError("thresholds must be finite $/MWh values")
         if any(t <= 0 for t in thresholds):
             raise ValueError("thresholds must be positive $/MWh values")
         if len(set(thresholds)) != len(thresholds):
@@ -261,6 +265,9 @@ class IntegrityConfig(_Strict):
 
 # --- operations (the seed document's sections and key names) ------------------------------------
 
+# A cron expression must fire at least once after this instant (croniter searches years ahead).
+CRON_PROBE_START = dt.datetime(2000, 1, 1)
+
 Priority = Literal["critical", "high", "medium", "low"]
 
 
@@ -274,8 +281,14 @@ class ScheduledTask(_Strict):
     @field_validator("cron_expression")
     @classmethod
     def _cron(cls, expression: str) -> str:
+        """Five fields that croniter reads and that fire at least once: refused here, not by the scheduler."""
         if len(expression.split()) != 5:
             raise ValueError(f"{expression!r} is not a five-field cron expression")
+        try:
+            # From a fixed instant (no wall clock): an impossible day ("0 0 31 2 *") never fires.
+            croniter(expression, CRON_PROBE_START).get_next(dt.datetime)
+        except (CroniterError, ValueError) as exc:
+            raise ValueError(f"{expression!r} is not a valid cron expression ({exc})") from None
         return expression
 
 
@@ -436,31 +449,11 @@ def _section_dump(config: Config, dotted: str) -> Any:
 # --- loading -------------------------------------------------------------------------------------
 
 
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """``override`` merged over ``base``: mappings merge key by key, anything else replaces."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read configuration file ({exc.strerror})") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, not {type(data).__name__}")
-    return data
+        return read_mapping(path)
+    except ConfigFileError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _describe(error: ValidationError, files: list[Path]) -> str:
@@ -472,21 +465,34 @@ def _describe(error: ValidationError, files: list[Path]) -> str:
             lines.append(f"unknown key '{key}'")
         else:
             lines.append(f"key '{key}': {item['msg']} (got {item.get('input')!r})")
-    return f"invalid configuration in {where}:\n  " + "\n  ".join(lines)
+    return f"invalid configuration in {where}: " + "; ".join(lines)
 
 
-def _origin(key_path: tuple[str, ...], layers: list[tuple[Path, dict[str, Any]]]) -> Path:
-    """The last file that sets ``key_path`` (or its nearest parent)."""
-    for path, data in reversed(layers):
-        node: Any = data
-        for part in key_path:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                break
-        else:
-            return path
-    return layers[-1][0]
+# (dotted key, value, what is wrong with it)
+Problem = tuple[str, object, str]
+
+
+def _beyond_the_schema(config: Config) -> list[Problem]:
+    """What one section cannot check alone: values against other sections, folders, the source's points."""
+    problems: list[Problem] = []
+    highest = config.integrity.bounds.price.max
+    above = [t for t in config.market.thresholds if t > highest]
+    if above:
+        problems.append(("market.thresholds", list(config.market.thresholds),
+                         f"{above[0]:g} is above integrity.bounds.price.max ({highest:g} $/MWh): no price that "
+                         "high is ever used, so it could never be exceeded"))
+    for key in ("archive_dir", "weather_dir"):
+        folder = getattr(config.sources, key)
+        if folder is not None and not Path(folder).is_dir():
+            problems.append((f"sources.{key}", str(folder), "no such folder"))
+    if config.market.nodes != ALL_NODES and not problems:
+        # Imported here: pipeline.sources, the package of that module, imports this one.
+        from pipeline.sources.listed_points import unknown_nodes
+
+        unknown = unknown_nodes(config.market.nodes, config.sources.market, config.sources.synthetic.seed,
+                                config.sources.archive_dir)
+        problems += [("market.nodes", list(config.market.nodes), text) for text in unknown]
+    return problems
 
 
 def build_config(
@@ -504,16 +510,33 @@ def build_config(
     if data_root:
         merged["data_root"] = data_root
     try:
-        return Config.model_validate(merged)
+        config = Config.model_validate(merged)
     except ValidationError as exc:
         first = exc.errors()[0]["loc"] if exc.errors() else ()
-        origin = _origin(tuple(str(p) for p in first), layers)
+        origin = origin_of(tuple(str(p) for p in first), layers)
         files = [origin] if origin else [p for p, _ in layers]
         raise ConfigError(_describe(exc, files)) from None
+    problems = _beyond_the_schema(config)
+    if problems:
+        key, value, text = problems[0]
+        origin = origin_of(tuple(key.split(".")), layers)
+        raise ConfigError(f"invalid configuration in {origin}: key '{key}': {text} (got {value!r})")
+    return config
+
+
+def _file_version(path: Path | None) -> tuple[str, int, int] | None:
+    """What changes whenever the file does (its size and modification time); None when absent."""
+    if path is None:
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return (str(path), -1, -1)  # read (and reported) by build_config
+    return (str(path), info.st_size, info.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(override: str | None, data_root: str | None) -> Config:
+def _load_cached(override: str | None, data_root: str | None, versions: tuple[object, ...] = ()) -> Config:
     return build_config(DEFAULTS_PATH, Path(override) if override else None, data_root)
 
 
@@ -526,6 +549,32 @@ def config_key(environ: Mapping[str, str] | None = None) -> tuple[str | None, st
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """The effective configuration for the given environment (``os.environ`` by default).
 
-    Parsed once per distinct (RTLMP_CONFIG, RTLMP_DATA_ROOT) pair and then reused.
+    Parsed again whenever RTLMP_CONFIG, RTLMP_DATA_ROOT or the content of either file changes (the
+    files' size and modification time are checked at every call), so a long-running process never
+    keeps settings that are no longer in force.
     """
-    return _load_cached(*config_key(environ))
+    override, data_root = config_key(environ)
+    versions = (_file_version(DEFAULTS_PATH), _file_version(Path(override) if override else None))
+    return _load_cached(override, data_root, versions)
+
+
+def config_identity(config: Config) -> str:
+    """A short fingerprint of the whole effective configuration: part of every task's identity."""
+    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def flat_settings(config: Config, *sections: str) -> dict[str, Any]:
+    """``{"market.thresholds": [...], ...}``: the leaf values of ``sections``, for naming changed keys."""
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}", inner)
+        else:
+            flat[prefix] = value
+
+    for name in sections:
+        walk(name, _section_dump(config, name))
+    return flat
