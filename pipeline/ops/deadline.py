@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from pipeline import ercot_time
 from pipeline.config import DamClosure
+from pipeline.ops.alerts import in_background
 from pipeline.ops.base import Operations
 from pipeline.ops.fallbacks import publish_fallback
 from pipeline.ops.runner import default_luigi, use_central_scheduler
@@ -72,16 +73,14 @@ def check(ops: Operations, luigi_binary: str | None = None) -> DeadlineState:
     day = current.day
     log.error("forecast for %s not published at %s (alert time %s, DAM closes %s)", day, _local(now),
               _local(current.risk_at), _local(current.closes_at))
-    if dam.alert_on_risk:
-        ops.alert("deadline_risk", "critical", f"forecast for {day} at risk of missing DAM closure",
-                  f"No forecast for {day} at {_local(now)}; DAM closes at {_local(current.closes_at)} "
-                  f"(alert {dam.buffer_minutes} minutes before)."
-                  + (" Publishing the fallback forecast now." if dam.fallback_on_miss else ""),
-                  "inference", day, key=f"deadline_risk:{day.isoformat()}")
+    # Delivered while the fallback is published: an alert channel that hangs must never delay it.
+    risk = in_background(lambda: _alert_risk(ops, current, now)) if dam.alert_on_risk else None
     if dam.fallback_on_miss:
         central = use_central_scheduler(ops.config)
         budget = max(60.0, (current.closes_at - now).total_seconds())
         published = publish_fallback(ops, day, luigi_binary or default_luigi(), central, budget)
+        if risk is not None:
+            risk.wait()  # the risk alert is in the history before the fallback's
         if published is not None:
             ops.alert("fallback", "warning", f"forecast for {day} published as {published} before DAM closure",
                       f"Published by the deadline monitor at {_local(ops.clock())}.", "inference", day,
@@ -90,7 +89,18 @@ def check(ops: Operations, luigi_binary: str | None = None) -> DeadlineState:
             ops.alert("deadline_missed", "critical", f"no forecast for {day}: the fallbacks failed too",
                       "Neither the cached-inputs nor the previous-forecast fallback could be published; "
                       "see logs/error.log.", "inference", day, key=f"deadline_missed:{day.isoformat()}")
+    if risk is not None:
+        risk.wait()
     return state(ops.clock(), dam, ops.layout)
+
+
+def _alert_risk(ops: Operations, current: DeadlineState, now: dt.datetime) -> None:
+    dam, day = ops.config.deadlines.dam_closure, current.day
+    ops.alert("deadline_risk", "critical", f"forecast for {day} at risk of missing DAM closure",
+              f"No forecast for {day} at {_local(now)}; DAM closes at {_local(current.closes_at)} "
+              f"(alert {dam.buffer_minutes} minutes before)."
+              + (" Publishing the fallback forecast now." if dam.fallback_on_miss else ""),
+              "inference", day, key=f"deadline_risk:{day.isoformat()}")
 
 
 def describe(current: DeadlineState) -> str:
