@@ -14,6 +14,10 @@ the cron scripts -- so cron and this scheduler can even run side by side without
 A job is due when its latest cron time has passed, no run of it started since (``ops/runs.jsonl``),
 and that time is less than the job's ``timeout_minutes`` ago: a scheduler (re)started within a
 job's execution window still runs it; later, the next run catches the missed days up (RangeDaily).
+A run that found the job's lock held is recorded ``already_running``; that record counts as a
+start only while the lock's holder lives (:meth:`pipeline.ops.lock.Lock.current_holder`). When the holder
+died (``kill -9``) without a record of its own, the job is due again and is taken over, with one
+log line.
 
 Due jobs start in priority order (critical, high, medium, low); each runs in its own thread and
 luigi process, so a six-hour backtest never delays the 06:00 forecast. SIGTERM or SIGINT stop the
@@ -30,7 +34,7 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from croniter import croniter
@@ -41,6 +45,7 @@ from pipeline.config import Config, ConfigError, load_config
 from pipeline.ercot_time import CPT, operating_day
 from pipeline.ops import deadline, jobs, luigi_settings, status
 from pipeline.ops.base import JobResult, Operations
+from pipeline.ops.lock import job_lock
 from pipeline.ops.runner import LuigiProcess, central_scheduler_answers
 
 log = logging.getLogger("pipeline.scheduler")
@@ -86,15 +91,48 @@ def due_jobs(config: Config, now: dt.datetime, last_started: dict[str, dt.dateti
     return sorted(due, key=lambda d: (PRIORITY_RANK[d.priority], d.fire))
 
 
-def last_starts(ops: Operations) -> dict[str, dt.datetime]:
-    """When each job last started, from the run history."""
+@dataclass(frozen=True)
+class History:
+    """What the run history says: when each job last started, and which deferrals no longer hold."""
+
+    starts: dict[str, dt.datetime]
+    settled: frozenset[str]  # jobs whose latest "already running" record no longer counts, or never did
+
+
+def run_history(ops: Operations, jobs: Collection[str] | None = None) -> History:
+    """When each job (of ``jobs``; default: all) last started, from ``ops/runs.jsonl``.
+
+    A run that found the lock held (``already_running``) deferred to the holder; its record counts
+    only while that holder lives. A stale one is dropped with one log line, so the job is due again.
+    """
     starts: dict[str, dt.datetime] = {}
+    deferred: dict[str, dt.datetime] = {}
     for record in status.read_log(ops.layout.run_log()):
-        started = dt.datetime.fromisoformat(record["started_at"])
         job = record["job"]
-        if job not in starts or started > starts[job]:
-            starts[job] = started
-    return starts
+        if jobs is not None and job not in jobs:
+            continue
+        started = dt.datetime.fromisoformat(record["started_at"])
+        latest = deferred if record.get("status") == "already_running" else starts
+        if job not in latest or started > latest[job]:
+            latest[job] = started
+    settled = set(starts) - set(deferred)
+    for job, at in deferred.items():
+        if job in starts and starts[job] >= at:
+            settled.add(job)  # the holder's own run is on record
+            continue
+        holder = job_lock(ops.layout, job, ops.clock).current_holder()
+        if holder is not None and holder.alive:
+            starts[job] = at
+            continue
+        settled.add(job)
+        log.warning("%s: the run of %s deferred to a lock holder that is gone (%s); taking the job over", job,
+                    _cpt(at), holder.description if holder else "the lock is free")
+    return History(starts, frozenset(settled))
+
+
+def last_starts(ops: Operations) -> dict[str, dt.datetime]:
+    """When each job last started (:func:`run_history`)."""
+    return run_history(ops).starts
 
 
 class Scheduler:
@@ -104,6 +142,7 @@ class Scheduler:
         self.ops = ops
         self._run = run
         self.last_started = last_starts(ops)
+        self.deferred: set[str] = set()  # jobs whose last run here found the lock held
         self.threads: dict[str, threading.Thread] = {}
         self.results: list[JobResult] = []
         self._deadline_checked: dt.datetime | None = None
@@ -112,12 +151,14 @@ class Scheduler:
     def tick(self) -> list[str]:
         """Start every due job that is not already running here; returns the jobs started."""
         now = self.ops.clock()
+        self._recheck_deferred()
         started = []
         for item in due_jobs(self.ops.config, now, self.last_started):
             if self._busy(item.job):
                 continue
             log.info("%s is due (cron time %s, priority %s)", item.job, _cpt(item.fire), item.priority)
             self.last_started[item.job] = now
+            self.deferred.discard(item.job)
             self._start(item.job, lambda job=item.job: self._job(job))
             started.append(item.job)
         self._watch_deadline(now)
@@ -131,7 +172,26 @@ class Scheduler:
             result = JobResult(job, JOB_CRASHED, "crashed", operating_day(self.ops.clock()))
         with self._lock:
             self.results.append(result)
+            if result.status == "already_running":
+                self.deferred.add(job)
         self._refresh_status_page()
+
+    def _recheck_deferred(self) -> None:
+        """Jobs whose run here found the lock held: their start counts only while the holder lives."""
+        with self._lock:
+            waiting = [job for job in self.deferred if not self._busy(job)]
+        if not waiting:
+            return
+        history = run_history(self.ops, waiting)
+        for job in waiting:
+            if job not in history.settled:
+                continue  # still deferring to a living holder
+            with self._lock:
+                self.deferred.discard(job)
+            if job in history.starts:
+                self.last_started[job] = history.starts[job]
+            else:
+                self.last_started.pop(job, None)
 
     def _watch_deadline(self, now: dt.datetime) -> None:
         dam = self.ops.config.deadlines.dam_closure

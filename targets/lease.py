@@ -8,7 +8,9 @@ A local ``flock`` guards only one machine. With an ``s3://`` data root the lock 
   conditional on the version read (``If-Match``), so of two machines taking it over, one wins;
 * **renew** extends the lease, conditional on the holder's own version; a holder that finds
   another version has lost the lock (it was away longer than the lease) and says so;
-* **release** deletes the holder's own version only.
+* **release** deletes the holder's own version only;
+* **holder** reads who holds it and whether the lease is still fresh (a holder that died leaves
+  the object behind until its lease ends: then it is stale).
 
 Times come from the clock handed in (the command-line layer's); the lease must be long against the
 clock skew between machines (NTP keeps it far below a second; the lease is minutes).
@@ -24,6 +26,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from targets.s3 import S3Store
 
@@ -31,6 +34,14 @@ log = logging.getLogger("targets.lease")
 
 LEASE_SECONDS = 300.0
 RENEW_EVERY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lock now, as the lock itself says, and whether that holder can still be running."""
+
+    description: str
+    alive: bool
 
 
 class LeaseLock:
@@ -73,6 +84,18 @@ class LeaseLock:
         self._thread = threading.Thread(target=self._renew_loop, name=f"lease {self.path}", daemon=True)
         self._thread.start()
         return True
+
+    def current_holder(self) -> Holder | None:
+        """The lock object's holder and whether its lease is fresh (None: no lock object)."""
+        current = self.store.read_with_version(self.path)
+        if current is None:
+            return None
+        try:
+            named = json.loads(current[0])
+            description = f"{named['holder']}, lease until {named['expires_at']}"
+        except (ValueError, KeyError, TypeError):
+            description = "an unreadable lock object"
+        return Holder(description, alive=not self._expired(current[0]))
 
     def _expired(self, body: bytes) -> bool:
         try:
