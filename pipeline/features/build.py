@@ -100,7 +100,7 @@ def _grids(settings: FeatureSettings, inputs: FeatureInputs, first_issue: dt.dat
         load=build_cube(_renamed(_zone(inputs.load), "load_mw", "load"), "zone", {"load": "mean"}, system,
                         first, last),
         net_load=build_cube(_net_load_actual(inputs.load, inputs.renewables), "zone",
-                            {"net_load": "mean", "wind": "mean"}, system, first, last),
+                            {"net_load": "mean", "wind": "mean", "solar": "mean"}, system, first, last),
         weather=build_cube(_weather_mean(inputs.weather), "zone", {"temp": "mean"}, system, first, last),
         load_fc=Vintages.build(_zone(inputs.load_forecast), "zone", "load_mw", system),
         renewables_fc=Vintages.build(inputs.renewables_forecast, "fuel", "generation_mw", catalogue.FUELS),
@@ -155,7 +155,7 @@ def _zone(frame: pd.DataFrame | None, zone: str = SYSTEM_ZONE) -> pd.DataFrame |
 
 
 def _net_load_actual(load_frame: pd.DataFrame | None, renewables: pd.DataFrame | None) -> pd.DataFrame | None:
-    """System net load (load - wind - solar) per hour, known when its last input was."""
+    """System net load (load - wind - solar), wind and solar per hour, known when its last input was."""
     if load_frame is None or renewables is None or load_frame.empty or renewables.empty:
         return None
     system = load_frame[load_frame["zone"] == SYSTEM_ZONE].set_index("interval_start")
@@ -170,6 +170,7 @@ def _net_load_actual(load_frame: pd.DataFrame | None, renewables: pd.DataFrame |
         "zone": SYSTEM_ZONE,
         "net_load": (joined["load_mw"] - joined["wind"] - joined["solar"]).to_numpy(),
         "wind": joined["wind"].to_numpy(),
+        "solar": joined["solar"].to_numpy(),
         KNOWN_AT: known_at.to_numpy(),
     })
 

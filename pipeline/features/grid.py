@@ -25,6 +25,7 @@ from pipeline.asof import KNOWN_AT
 HOURS_PER_DAY = 24
 _NEVER = np.iinfo(np.int64).max
 _HOUR_US = 3_600_000_000
+_DAY_US = 24 * _HOUR_US
 
 
 def micros(values: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -164,6 +165,18 @@ class Vintages:
                 break
         return out
 
+    def on_day(self, known_by: np.int64, day: dt.date) -> np.ndarray:
+        """[24, entities]: operating day ``day`` by CPT hour of day, as forecast by the vintages known by
+        ``known_by`` -- laid out like a :class:`Cube` day (the fall-back day's repeated hour averaged,
+        the spring-forward day's missing hour NaN), so a forecast lines up with the actuals of the day."""
+        hours = ercot_time.operating_day_hours(day)
+        values = self.latest(known_by, hours[0], len(hours))
+        hod = np.asarray(hours.tz_convert(ercot_time.CPT).hour)
+        out = np.full((HOURS_PER_DAY, len(self.entities)), np.nan)
+        for hour in np.unique(hod):
+            out[hour] = nanmean(values[hod == hour], 0)
+        return out
+
 
 # --- NaN-aware reductions -------------------------------------------------------------------------
 
@@ -213,6 +226,11 @@ class Targets:
     hod: np.ndarray  # CPT hour of day of each target hour
     days: np.ndarray  # CPT operating day of each target hour
     n_nodes: int
+
+    @property
+    def known_a_day_before(self) -> np.int64:
+        """24 hours before the issue time: what yesterday's forecast knew (for the forecasts' recent errors)."""
+        return np.int64(self.known_by - _DAY_US)
 
     def per_node(self, values_by_hour: np.ndarray) -> np.ndarray:
         """A value per target hour repeated for every node (node-major order)."""

@@ -17,7 +17,7 @@ import numpy as np
 from pipeline.features.grid import Cube, Targets, Vintages, named, nanmax, nanmean
 
 FORECAST_COLUMNS = ("temp_fc_mean", "temp_fc_max", "temp_fc_min", "temp_fc_day_max", "temp_fc_day_min",
-                    "cooling_degree_fc", "heating_degree_fc", "wind_speed_fc_mean")
+                    "cooling_degree_fc", "heating_degree_fc", "wind_speed_fc_mean", "temp_fc_err_d1")
 OBSERVED_COLUMNS = ("temp_hod_d1", "temp_max_d1", "temp_min_d1", "temp_max_chg", "temp_min_chg", "cdh_d1", "hdh_d1",
                     "cdh_sum3", "hdh_sum3")
 COLUMNS = FORECAST_COLUMNS + OBSERVED_COLUMNS
@@ -30,10 +30,12 @@ def columns() -> tuple[str, ...]:
 
 
 def compute(observed: Cube, temp_fc: Vintages, wind_speed_fc: Vintages, targets: Targets) -> dict[str, np.ndarray]:
-    return _forecast(temp_fc, wind_speed_fc, targets) | _observed(observed, targets)
+    return _forecast(observed, temp_fc, wind_speed_fc, targets) | _observed(observed, targets)
 
 
-def _forecast(temp_fc: Vintages, wind_speed_fc: Vintages, targets: Targets) -> dict[str, np.ndarray]:
+def _forecast(observed: Cube, temp_fc: Vintages, wind_speed_fc: Vintages, targets: Targets) -> dict[str, np.ndarray]:
+    """The forecast for the target hours, and yesterday's forecast error (the forecast for D-1 known a day
+    before the issue time, less D-1's observed mean temperature: a forecast running warm or cold)."""
     span_start, n_hours, at, span_days = targets.span()
     temps = temp_fc.latest(targets.known_by, span_start, n_hours)
     winds = wind_speed_fc.latest(targets.known_by, span_start, n_hours)
@@ -43,6 +45,12 @@ def _forecast(temp_fc: Vintages, wind_speed_fc: Vintages, targets: Targets) -> d
     low = -nanmax(-temps, 1) if temps.shape[1] else empty
     wind_mean = nanmean(winds, 1) if winds.shape[1] else empty
     mean_at = mean[at]
+    yesterday = targets.issue_day - dt.timedelta(days=1)
+    forecast_d1 = temp_fc.on_day(targets.known_a_day_before, yesterday)
+    mean_d1 = nanmean(forecast_d1, 1) if forecast_d1.shape[1] else np.full(24, np.nan)
+    observed_d1 = observed.window("temp", yesterday, 1, targets.known_by)[0, :, 0]
+    both = ~np.isnan(mean_d1) & ~np.isnan(observed_d1)
+    error_d1 = float(np.mean(mean_d1[both] - observed_d1[both])) if both.any() else float("nan")
     return named(
         FORECAST_COLUMNS,
         targets.per_node(mean_at),
@@ -53,6 +61,7 @@ def _forecast(temp_fc: Vintages, wind_speed_fc: Vintages, targets: Targets) -> d
         targets.per_node(np.clip(mean_at - COOLING_BASE_C, 0, None)),
         targets.per_node(np.clip(HEATING_BASE_C - mean_at, 0, None)),
         targets.per_node(wind_mean[at]),
+        targets.per_node(np.full(len(at), error_d1)),
     )
 
 
