@@ -1,7 +1,7 @@
 """Training a candidate on a cadence date: its window's labelled rows -> the model and its metadata.
 
 The metadata travels with the artifact: training window, rows and positives, nodes, thresholds,
-features, importances, calibration, validation metrics of the model and its baselines, settings,
+features and the input groups they belong to, importances, calibration, validation metrics of the model and its baselines, settings,
 seed, sources and package versions -- enough to know later exactly what served a forecast.
 """
 
@@ -63,6 +63,8 @@ def metadata(provenance: Provenance, window: TrainingWindow, fit_set: TrainingSe
         "nodes": list(fitted.nodes),
         "thresholds": list(fitted.thresholds),
         "features": list(fitted.columns_),
+        # Which kinds of data the model reads (e.g. whether forecast vintages were among them).
+        "input_groups": fitted.input_groups,
         "features_without_data": [f for f in fitted.feature_names if f not in fitted.columns_],
         "feature_importance": fitted.feature_importance(),
         "boosters": [b is not None for b in fitted.boosters_],

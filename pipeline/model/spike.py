@@ -45,41 +45,12 @@ from pipeline.config import ModelConfig
 from pipeline.labels import threshold_label
 from pipeline.model.calibration import logit, monotone, sigmoid
 from pipeline.model.dataset import TrainingSet
+from pipeline.model.inputs import INPUT_GROUPS, LINEAR_INPUTS, groups_used, is_increasing, model_inputs, usable_inputs
 
-# The model's inputs ({t}: every threshold; {lowest}: the lowest threshold only), in this order.
-INPUTS = (
-    "dam_hod", "dam_hod_max3", "dam_hod_max7", "dam_hod_mean7", "dam_hod_max14", "dam_hod_d1", "dam_hod_lastweek",
-    "dam_max_day", "dam_mean_day_lookback", "dam_hod_ratio", "dam_hod_rank", "sys_dam_hod",
-    "price_max_hod_d1", "price_max_1d", "price_max_hod_max_7d", "price_mean_hod_7d",
-    "spike_rate_{t}_hod_7d", "spike_rate_{t}_hod_28d", "spike_rate_{lowest}_all_7d", "spike_rate_{lowest}_all_28d",
-    "sys_spike_rate_{lowest}_hod_7d",
-    "rtx_hod_7d", "rtx_hod_lookback", "rtx_all_7d", "rtx_max_hod_lookback",
-    "as_sum_hod", "as_RRS_daymax", "as_NSPIN_hod", "as_ECRS_hod",
-    "temp_max_d1", "temp_min_d1", "cdh_d1", "hdh_d1", "load_peak_vs_recent", "net_load_peak_vs_recent",
-    "is_weekend", "hour_of_day", "horizon_day",
-)
-# Inputs whose effect can only raise the spike probability: prices, reserve prices, spike rates.
-INCREASING_PREFIXES = ("dam_", "sys_dam_", "price_", "spike_rate_", "sys_spike_rate_", "as_")
-NOT_MONOTONE = frozenset({"dam_hod_rank", "dam_hod_ratio", "dam_age_days"})
-# The logistic component's inputs (log prices; sin/cos of the hour are added).
-LINEAR_INPUTS = ("dam_hod", "dam_hod_max7", "price_mean_hod_7d")
-
-
-def model_inputs(feature_names: Sequence[str], thresholds: Sequence[float]) -> list[str]:
-    """The inputs of :data:`INPUTS` for these thresholds that the features provide."""
-    labels = [threshold_label(t) for t in thresholds]
-    names: list[str] = []
-    for template in INPUTS:
-        if "{t}" in template:
-            names += [template.format(t=label) for label in labels]
-        else:
-            names.append(template.format(lowest=labels[0]))
-    available = set(feature_names)
-    return [name for name in dict.fromkeys(names) if name in available]
-
-
-def is_increasing(name: str) -> bool:
-    return name.startswith(INCREASING_PREFIXES) and name not in NOT_MONOTONE
+# Re-exported: the inputs (by group), the monotone rule and the logistic component's inputs live in
+# pipeline.model.inputs.
+__all__ = ["INPUT_GROUPS", "LINEAR_INPUTS", "ModelSettings", "SpikeModel", "fit_intercept", "is_increasing",
+           "log_price", "model_inputs"]
 
 
 def log_price(values: np.ndarray) -> np.ndarray:
@@ -137,6 +108,11 @@ class SpikeModel:
     calibration_: list[float] = field(default_factory=list)  # intercept shift per threshold
     baselines_: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def input_groups(self) -> list[str]:
+        """The input groups (:data:`~pipeline.model.inputs.INPUT_GROUPS`) the fitted model reads."""
+        return groups_used(self.columns_, self.thresholds)
+
     # -- design --
     def _design(self, features: pd.DataFrame) -> np.ndarray:
         node_code = features["node"].map({n: i for i, n in enumerate(self.nodes)})
@@ -173,8 +149,9 @@ class SpikeModel:
         if unknown:
             raise ValueError(f"model.excluded_features names unknown features {unknown}")
         offered = [n for n in model_inputs(self.feature_names, self.thresholds) if n not in self.settings.excluded_features]
-        present = data.features[offered].notna().any(axis=0)
-        self.columns_ = tuple(name for name in offered if present[name])  # e.g. reserve prices before 2022
+        # Inputs with data in the fit window (e.g. no reserve prices before 2022, no forecasts on the
+        # archive), forecast vintages only once the window holds enough days of them.
+        self.columns_ = usable_inputs(data.features, offered, self.thresholds)
         x, linear_x = self._design(data.features), self._linear_design(data.features)
         dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
         self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
