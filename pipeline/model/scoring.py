@@ -18,26 +18,32 @@ from pipeline import evaluation
 from pipeline.labels import threshold_label
 from pipeline.model.baselines import Climatology, DamAsOf, LogisticBaseline, Persistence
 from pipeline.model.dataset import TrainingSet
-from pipeline.model.spike import ModelSettings, SpikeModel
+from pipeline.model.spike import ModelSettings, SpikeModel, compute_threads
 
 
 def fit(
     fit_set: TrainingSet, validation_set: TrainingSet, nodes: Sequence[str], feature_names: Sequence[str],
     settings: ModelSettings,
 ) -> tuple[SpikeModel, dict[str, Any]]:
-    """Train the model and its baselines; return it with its validation report."""
+    """Train the model and its baselines; return it with its validation report.
+
+    The validation window's raw probabilities are computed once: the calibration and the
+    cross-fitted report both start from them.
+    """
     thresholds = fit_set.thresholds
-    model = SpikeModel(tuple(nodes), thresholds, tuple(feature_names), settings).fit_components(fit_set)
-    model.calibration_ = model.calibrate(model.raw_probabilities(validation_set.features), validation_set.outcomes)
-    model.baselines_ = {
-        "climatology": Climatology(thresholds).fit(fit_set),
-        "persistence_yesterday": Persistence(thresholds, "price_max_hod_d1").fit(fit_set),
-        "persistence_last_week": Persistence(thresholds, "price_max_hod_lastweek").fit(fit_set),
-        "logistic": LogisticBaseline(thresholds).fit(fit_set),
-        "dam_asof": DamAsOf(thresholds).fit(fit_set),
-    }
-    report = validation_report(validation_set, crossfit_probabilities(model, validation_set),
-                               model.predict_baselines(validation_set.features))
+    with compute_threads(settings.threads):
+        model = SpikeModel(tuple(nodes), thresholds, tuple(feature_names), settings).fit_components(fit_set)
+        raw = model.raw_probabilities(validation_set.features)
+        model.calibration_ = model.calibrate(raw, validation_set.outcomes)
+        model.baselines_ = {
+            "climatology": Climatology(thresholds).fit(fit_set),
+            "persistence_yesterday": Persistence(thresholds, "price_max_hod_d1").fit(fit_set),
+            "persistence_last_week": Persistence(thresholds, "price_max_hod_lastweek").fit(fit_set),
+            "logistic": LogisticBaseline(thresholds).fit(fit_set),
+            "dam_asof": DamAsOf(thresholds).fit(fit_set),
+        }
+        report = validation_report(validation_set, crossfit_probabilities(model, validation_set, raw),
+                                   model.predict_baselines(validation_set.features))
     return model, report
 
 
@@ -48,13 +54,13 @@ def _day_folds(days: np.ndarray) -> np.ndarray:
     return np.asarray([d in second for d in days])
 
 
-def crossfit_probabilities(model: SpikeModel, data: TrainingSet) -> np.ndarray:
+def crossfit_probabilities(model: SpikeModel, data: TrainingSet, raw: np.ndarray | None = None) -> np.ndarray:
     """Calibrated probabilities on ``data``, the calibration fitted on one half of its days and scored on the other.
 
     Used to score any model (new or incumbent) fairly on a validation window, whatever calibration
-    the model itself carries.
+    the model itself carries. ``raw``: the model's raw probabilities on ``data``, when known already.
     """
-    raw = model.raw_probabilities(data.features)
+    raw = model.raw_probabilities(data.features) if raw is None else raw
     second_half = _day_folds(data.features["issue_day"].to_numpy())
     out = np.empty_like(raw)
     for fold in (False, True):

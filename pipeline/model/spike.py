@@ -53,6 +53,22 @@ __all__ = ["INPUT_GROUPS", "LINEAR_INPUTS", "ModelSettings", "SpikeModel", "fit_
            "log_price", "model_inputs"]
 
 
+#: BLAS threads of the model's linear algebra (the logistic fits and predictions). Its matrices are
+#: narrow (a handful of columns): BLAS threads cost more than they save -- several times more when
+#: other processes share the cores -- and one thread makes the fitted numbers the same on every
+#: machine whatever its core count (a multi-threaded BLAS sums large products in a different order).
+BLAS_THREADS = 1
+
+
+def compute_threads(threads: int | None) -> threadpool_limits:
+    """The thread limits of every fit and prediction: ``threads`` OpenMP threads for the boosters
+    (None: one per core, OpenMP's default) and :data:`BLAS_THREADS` for BLAS."""
+    limits: dict[str, int] = {"blas": BLAS_THREADS}
+    if threads is not None:
+        limits["openmp"] = threads
+    return threadpool_limits(limits=limits)
+
+
 def log_price(values: np.ndarray) -> np.ndarray:
     """ln(max(price, $1)): prices on a log scale, negative and tiny prices as $1 (NaN stays NaN)."""
     return np.log(np.maximum(np.asarray(values, dtype=float), 1.0))
@@ -176,11 +192,15 @@ class SpikeModel:
         booster several times slower); the sampling is undone in logit space at prediction."""
         rng = np.random.default_rng([self.settings.seed, k])
         keep = (y == 1) | (rng.random(len(y)) < self.settings.negative_keep)
-        with threadpool_limits(limits=self.settings.threads, user_api="openmp"):
+        with compute_threads(self.settings.threads):
             return self._booster().fit(x[keep], y[keep])
 
     def raw_logits(self, features: pd.DataFrame) -> np.ndarray:
         """Blended log-odds [rows, thresholds] before the intercept shift."""
+        with compute_threads(self.settings.threads):
+            return self._raw_logits(features)
+
+    def _raw_logits(self, features: pd.DataFrame) -> np.ndarray:
         x, linear_x, excess = self._design(features), self._linear_design(features), self._dam_excess(features)
         weight, offset = self.settings.logistic_weight, np.log(self.settings.negative_keep)
         out = np.empty((len(x), len(self.thresholds)))
@@ -189,8 +209,7 @@ class SpikeModel:
                 base = sigmoid(out[:, k - 1]) if k else np.ones(len(x))
                 out[:, k] = logit(base * self.fallback_ratio_[k])
                 continue
-            with threadpool_limits(limits=self.settings.threads, user_api="openmp"):
-                trees = booster.decision_function(x) + offset
+            trees = booster.decision_function(x) + offset
             out[:, k] = (1 - weight) * trees + weight * self.linear_[k].decision_function(linear_x) + self.tail_[k] * excess
         return out
 
@@ -218,14 +237,16 @@ class SpikeModel:
         return self.apply_calibration(self.raw_probabilities(features), self.calibration_)
 
     def predict_baselines(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
-        return {name: monotone(model.predict(features)) for name, model in self.baselines_.items()}
+        with compute_threads(self.settings.threads):
+            return {name: monotone(model.predict(features)) for name, model in self.baselines_.items()}
 
     def predict_served(self, features: pd.DataFrame, forecasters: dict[str, str]) -> np.ndarray:
         """Probabilities [rows, thresholds] from the forecaster chosen per threshold (the model where none is
         named; see :func:`pipeline.model.scoring.best_forecasters`), monotone however they mix."""
         chosen = [forecasters.get(threshold_label(t), "model") for t in self.thresholds]
         model = self.predict(features)
-        baselines = {name: self.baselines_[name].predict(features) for name in set(chosen) - {"model"}}
+        with compute_threads(self.settings.threads):
+            baselines = {name: self.baselines_[name].predict(features) for name in set(chosen) - {"model"}}
         out = np.column_stack([model[:, k] if name == "model" else baselines[name][:, k]
                                for k, name in enumerate(chosen)])
         return monotone(out)
