@@ -358,6 +358,80 @@ def test_renewables_forecast_vintage_from_two_archives(api: ErcotApi, http_serve
     assert sorted(set(frame["fuel"])) == ["solar", "wind"]
 
 
+def test_load_forecast_vintages_backfill_a_range_by_posting_time(http_server: LocalServer, api_config, clock,
+                                                                  rng) -> None:
+    """FetchRange's path (fetch_many): hourly posts over several days, one paged listing of them all, one
+    bulk download of just the vintage each day needs (the latest post at or before the 06:00 cut-off)."""
+    http_server.add("POST", TOKEN_PATH, token_reply())
+    archive = FakeArchive(http_server, "np3-565-cd")
+    days = [FALL_BACK - dt.timedelta(days=2) + dt.timedelta(days=k) for k in range(4)]  # across the fall-back day
+    for day in days:
+        for hour in local_hours(day):
+            posted = hour.start_utc + pd.Timedelta(minutes=30)  # NP3-565-CD posts about HH:30
+            document = archive.publish(f"LFBMWZNP3565_{posted.tz_convert(ercot_time.CPT):%Y%m%d_%H%M}", posted,
+                                       load_forecast_csv(day))
+            document.post_datetime += ".000"  # the archive lists milliseconds (see ../shared/data/ercot_formats)
+    http_server.add("GET", f"{API_BASE_PATH}/archive/np3-565-cd", json_reply({"error_key": "throttled"}, status=429),
+                    archive._listing)
+    config = api_config.model_copy(update={"page_size": 40})
+    source = ErcotApi(config, nodes=NODES, clock=clock, sleep=clock.sleep, rng=rng, environ=ENV)
+
+    frames = source.fetch_many("load_forecast", days)
+
+    assert list(frames) == days
+    for day in days:
+        frame = assert_canonical(frames[day], LOAD_FORECAST)
+        assert set(frame["published_at"]) == {at(day, "05:30")}
+        assert frame["interval_start"].min() == ercot_time.day_start(day)
+    listing = http_server.requests_to(f"{API_BASE_PATH}/archive/np3-565-cd")
+    # one listing of the whole range: the throttled try, its retry, then each further page once
+    assert [r.param("page") for r in listing] == ["1", "1", "2"]
+    assert listing[0].param("postDatetimeFrom") < f"{days[0]}T00:00:00" < f"{days[-1]}T06:00:00" < listing[0].param(
+        "postDatetimeTo")
+    (bulk,) = archive.bulk_requests()
+    assert len(bulk.json()["docIds"]) == len(days)
+
+
+def test_renewables_forecast_backfill_reads_both_sides_of_the_2024_09_26_rename(
+    http_server: LocalServer, api_config, clock, rng
+) -> None:
+    http_server.add("POST", TOKEN_PATH, token_reply())
+    wind, solar = FakeArchive(http_server, "np4-732-cd"), FakeArchive(http_server, "np4-737-cd")
+    days = [dt.date(2024, 9, 25), dt.date(2024, 9, 26)]
+    for day in days:
+        posted = at(day, "05:55")  # posted about HH:55
+        stamp = f"{day:%Y%m%d}_0555"
+        wind_csv, solar_csv = renewable_csv("wind", posted), renewable_csv("solar", posted)
+        if day < dt.date(2024, 9, 26):  # before the rename: ACTUAL_SYSTEM_WIDE, and no SYSTEM_WIDE_HSL for solar
+            wind_csv = wind_csv.replace("SYSTEM_WIDE_GEN", "ACTUAL_SYSTEM_WIDE", 1)
+            solar_csv = solar_csv.replace("SYSTEM_WIDE_GEN", "ACTUAL_SYSTEM_WIDE", 1)
+        wind.publish(f"WPPHRLYAVRGACTLFCSTNP4732_{stamp}", posted, wind_csv)
+        solar.publish(f"SPPHRLYAVRGACTLFCSTNP4737_{stamp}", posted, solar_csv)
+    source = ErcotApi(api_config, nodes=NODES, clock=clock, sleep=clock.sleep, rng=rng, environ=ENV)
+
+    frames = source.fetch_many("renewables_forecast", days)
+
+    for day in days:
+        frame = assert_canonical(frames[day], RENEWABLES_FORECAST)
+        assert sorted(set(frame["fuel"])) == ["solar", "wind"]
+        assert set(frame["published_at"]) == {at(day, "05:55")}
+        # only forecast hours (the 48 h of actuals in each post are the renewables dataset's)
+        assert frame["interval_start"].min() >= at(day, "05:00")
+    assert len(wind.bulk_requests()) == len(solar.bulk_requests()) == 1
+
+
+def test_backfill_bulk_download_failing_names_the_report_and_url(http_server: LocalServer, api_config, clock,
+                                                                 rng) -> None:
+    http_server.add("POST", TOKEN_PATH, token_reply())
+    archive = FakeArchive(http_server, "np3-565-cd")
+    for day in (DAY, DAY + dt.timedelta(days=1)):
+        archive.publish(f"LFBMWZNP3565_{day:%Y%m%d}_0530", at(day, "05:30"), load_forecast_csv(day))
+    http_server.add("POST", f"{API_BASE_PATH}/archive/np3-565-cd/download", Reply(status=502, body="bad gateway"))
+    source = ErcotApi(api_config, nodes=NODES, clock=clock, sleep=clock.sleep, rng=rng, environ=ENV)
+    with pytest.raises(HttpError, match=r"NP3-565-CD bulk download.*archive/np3-565-cd/download.*HTTP 502"):
+        source.fetch_many("load_forecast", [DAY, DAY + dt.timedelta(days=1)])
+
+
 def test_vintage_missing_from_the_archive_is_unavailable(api: ErcotApi, http_server: LocalServer) -> None:
     FakeArchive(http_server, "np3-565-cd")
     with pytest.raises(DataUnavailable, match="load_forecast for 2024-07-10 is unavailable: NP3-565-CD"):
