@@ -85,7 +85,7 @@ def test_forecast_summary_names_the_full_issue_time_and_the_most_likely_hours() 
     frame = forecast_frame(features, probabilities, (100.0,), day, ercot_time.local_time_on(day, "06:00"), "m1")
     text = summary_table(frame, top=1)
     assert text.splitlines()[0] == "Forecast for 2024-03-09, issued 2024-03-09 06:00 CST (model m1, status ok)"
-    assert "Sun 03-10 21:00-22:00 CDT 42.0%" in text
+    assert "Sun 03-10 21:00-22:00 CDT 42.0 %" in text
 
 
 def test_forecast_hours_beyond_the_data_are_counted_unlabelled_not_scored() -> None:
