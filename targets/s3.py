@@ -14,6 +14,15 @@ The endpoint and the key pair come only from ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_
 else in the environment or in ``~/.aws`` is read. The client is boto3 (the ``scale`` extra), made
 once per process (luigi's worker processes each make their own). Every failure to reach the store
 is a :class:`~targets.store.StoreError` naming the endpoint.
+
+**Outages.** When the endpoint stops answering (refused, reset or timed out after the client's
+retries), the call raises :class:`~targets.errors.StoreUnavailable`, and for the next
+:data:`OUTAGE_SECONDS` every call fails at once with the same line instead of retrying again: a
+run with hundreds of targets learns it in seconds, and a luigi run stops taking new tasks
+(:mod:`targets.outage`). Meanwhile ``exists`` answers, for a path it was asked about before, what
+the store said then -- objects are written once, so a "yes" cannot have become wrong -- which lets
+luigi finish its bookkeeping and print its summary; reads and writes fail, so nothing is built on
+that answer, and no object is ever half written (a PUT is complete or absent).
 """
 
 from __future__ import annotations
@@ -27,7 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from targets.errors import StoreError
+from targets.errors import StoreError, StoreUnavailable
+from targets.outage import stop_luigi_runs_on_outage
 
 SCHEME = "s3://"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
@@ -36,6 +46,7 @@ SECRET_ENV = "AWS_SECRET_ACCESS_KEY"
 REGION_ENV = "AWS_DEFAULT_REGION"
 APPEND_ATTEMPTS = 20
 READ_THREADS = 8  # parallel GETs when many small files are read at once
+OUTAGE_SECONDS = 30.0  # after the store stopped answering, calls fail at once for this long
 _CLIENTS: dict[tuple[int, Credentials], Any] = {}
 
 
@@ -110,6 +121,9 @@ class S3Store:
 
     def __init__(self, credentials: Credentials | None = None) -> None:
         self.credentials = credentials or Credentials.from_environment()
+        self._outage: tuple[float, str] | None = None  # (since, in monotonic seconds; what failed)
+        self._seen: dict[str, bool] = {}  # what exists() answered, for an outage (objects are written once)
+        stop_luigi_runs_on_outage()
 
     @property
     def client(self) -> Any:
@@ -117,8 +131,14 @@ class S3Store:
 
     def _call(self, path: str, operation: str, **kwargs: Any) -> Any:
         """One S3 call; a store that cannot be reached or refuses the key pair is a StoreError."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+        from botocore.exceptions import ConnectionError as EndpointDown
 
+        if self._outage is not None:
+            since, message = self._outage
+            if time.monotonic() - since < OUTAGE_SECONDS:
+                raise StoreUnavailable(message)
+            self._outage = None
         bucket, key = split(path)
         try:
             return getattr(self.client, operation)(Bucket=bucket, **({"Key": key} if key else {}), **kwargs)
@@ -132,13 +152,26 @@ class S3Store:
                 raise StoreError(f"object store {self.credentials.endpoint_url} has no bucket {bucket!r} "
                                  f"(create it, e.g. objectstore.sh mb {bucket})") from None
             raise
+        except (EndpointDown, HTTPClientError) as exc:
+            message = (f"object store {self.credentials.endpoint_url} unreachable ({operation} {path}: "
+                       f"{type(exc).__name__})")
+            self._outage = (time.monotonic(), message)
+            raise StoreUnavailable(message) from None
         except BotoCoreError as exc:
             raise StoreError(f"object store {self.credentials.endpoint_url} unreachable ({operation} {path}: "
                              f"{type(exc).__name__})") from None
 
     # --- the Store protocol -----------------------------------------------------------------------
     def exists(self, path: str) -> bool:
-        return self._head(path) is not None
+        """Whether ``path`` exists; during an outage, the answer given before for it (see the module docstring)."""
+        try:
+            found = self._head(path) is not None
+        except StoreUnavailable:
+            if path in self._seen:
+                return self._seen[path]
+            raise
+        self._seen[path] = found
+        return found
 
     def _head(self, path: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
