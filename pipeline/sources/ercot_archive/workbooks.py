@@ -6,6 +6,10 @@ NP4-181-ER (day-ahead ancillary clearing prices) is one zip per year holding a C
 saved as that CSV. All
 keep ERCOT's columns (settlement point type included), so they go through the same parsers as the
 MIS reports (:mod:`pipeline.sources.ercot_files`), blamed on the annual report's id.
+
+The current year's workbook has a sheet for every month, and the months still ahead hold only the
+header row. Such a sheet is a month not published yet, exactly like a month without a sheet: it
+is left out, so its days are not covered (their features are NaN) instead of failing the read.
 """
 
 from __future__ import annotations
@@ -48,13 +52,23 @@ def read_zip_tables(path: Path) -> list[tuple[str, pd.DataFrame]]:
     return tables
 
 
+def published_sheets(tables: list[tuple[str, pd.DataFrame]], path: Path) -> list[tuple[str, pd.DataFrame]]:
+    """The sheets of an annual workbook that hold rows: a sheet with only its header is a month not
+    published yet. A workbook without any row is refused, naming the file (no month to read at all)."""
+    published = [(label, table) for label, table in tables if not table.dropna(how="all").empty]
+    if not published:
+        raise SourceError(f"{path}: every sheet holds only its header (no month of the year is published yet)")
+    return published
+
+
 def read_rt_workbook(file: ArchiveFile) -> pd.DataFrame:
     """An NP6-785-ER file in ERCOT's layout (monthly CSV or annual zip) -> ``rt_prices``."""
     if file.kind == "rt_month":
         return rt_spp_to_canonical(read_ercot_table(file.path), file.path.name, report=NP6_785_ER)
+    sheets = published_sheets(read_zip_tables(file.path), file.path)
     return _concat_conformed(
-        RT_PRICES, [rt_spp_to_canonical(t, label, report=NP6_785_ER) for label, t in read_zip_tables(file.path)],
-        NP6_785_ER, file.path.name,
+        RT_PRICES, [rt_spp_to_canonical(t, label, report=NP6_785_ER) for label, t in sheets], NP6_785_ER,
+        file.path.name,
     )
 
 
@@ -62,9 +76,10 @@ def read_dam_workbook(file: ArchiveFile) -> pd.DataFrame:
     """An NP4-180-ER file (monthly CSV or annual zip) -> ``dam_prices``."""
     if file.kind == "dam_month":
         return dam_spp_to_canonical(read_ercot_table(file.path), file.path.name, report=NP4_180_ER)
+    sheets = published_sheets(read_zip_tables(file.path), file.path)
     return _concat_conformed(
-        DAM_PRICES, [dam_spp_to_canonical(t, label, report=NP4_180_ER) for label, t in read_zip_tables(file.path)],
-        NP4_180_ER, file.path.name,
+        DAM_PRICES, [dam_spp_to_canonical(t, label, report=NP4_180_ER) for label, t in sheets], NP4_180_ER,
+        file.path.name,
     )
 
 
