@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -287,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print the schedule and what is due; run nothing")
     parser.add_argument("--now", type=clocks.parse_instant, help="as of this time (ISO; default: now; implies a stopped clock)")
     args = parser.parse_args(argv)
+    # Nothing the jobs write (data root, logs, locks) is writable by group or others, whatever umask
+    # the process inherited; a stricter one is kept. Here, before any thread starts.
+    os.umask(os.umask(0o022) | 0o022)
     try:
         config = load_config()
         clock = clocks.fixed(args.now) if args.now else clocks.utc_now

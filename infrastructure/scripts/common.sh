@@ -27,6 +27,9 @@ cd "$RTLMP_HOME"
 export LUIGI_CONFIG_PATH="${LUIGI_CONFIG_PATH:-$RTLMP_HOME/luigi.cfg}"
 # cron's PATH is minimal. The machine's TZ does not matter: dates are computed in America/Chicago.
 export PATH="$RTLMP_VENV/bin:$PATH"
+# Nothing a job writes (data root, logs, locks) is writable by group or others, whatever umask
+# cron hands down; what the umask already hides stays hidden.
+umask "$(printf '%04o' $(( 8#$(umask) | 8#022 )))"
 
 # run_job <job> [pipeline.jobs options] -- <luigi command...>
 run_job() {
