@@ -122,6 +122,8 @@ def process_alive(pid: int, started: str | None) -> bool:
     """Whether process ``pid`` runs and, when ``started`` is known, is the process that started then."""
     if pid <= 0:
         return False
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there: cannot tell, so it counts
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
