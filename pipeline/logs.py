@@ -17,13 +17,20 @@ and its path, which is a Slack webhook's secret; the SMTP password; the ERCOT AP
 subscription key) and bearer tokens. The HTTP library's loggers are held at WARNING, so even at
 ``logging.level: DEBUG`` they do not log request lines.
 
-The ``luigi`` command's own logging is set up by luigi; the jobs pass it
-:data:`LUIGI_LOGGING_CONF` (``--logging-conf-file``) so the pipeline's INFO lines appear beside
-luigi's, in one readable format, and end up in ``scheduler.log``.
+Every timestamp carries its UTC offset (``2024-07-16 06:00:01.123-05:00``): the messages speak
+of CPT days and hours, and a server may run in UTC, so a bare clock time would be ambiguous.
+
+The ``luigi`` command's logging is :data:`LUIGI_LOGGING_CONF` (``luigi.cfg`` ``[core]
+logging_conf_file``; the jobs pass it as ``--logging-conf-file``). It builds its handlers from the
+classes here: :class:`TerminalHandler` shows the pipeline's own lines (what was fetched, built and
+published, the progress line) and every warning on stderr, while :class:`TaskLogHandler` keeps
+luigi's per-task chatter (hundreds of "Informed scheduler ..." lines on a cold run) in
+``<logging.dir>/luigi.log`` instead of the terminal.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import logging.handlers
 import os
@@ -31,14 +38,20 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import urlsplit
 
-from pipeline.config import Config, LoggingConfig
+from pipeline.config import Config, LoggingConfig, load_config
 
 SCHEDULER_LOG = "scheduler.log"
 ERROR_LOG = "error.log"
+LUIGI_LOG = "luigi.log"
 LUIGI_LOGGING_CONF = Path(__file__).resolve().parents[1] / "config" / "luigi_logging.conf"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# What the luigi command prints on stderr; pipeline.ops.runner parses exactly this shape.
+TERMINAL_FORMAT = "%(levelname)s %(name)s: %(message)s"
+# luigi logs its end-of-run summary at INFO through its per-task logger; it stays on the terminal.
+LUIGI_SUMMARY = "===== Luigi Execution Summary ====="
 
 # Marks the handlers installed here, so a second setup (tests, a reloaded config) replaces them.
 _OWNED = "_rtlmp_handler"
@@ -103,7 +116,7 @@ def setup(config: LoggingConfig, console: bool = True, secrets: Sequence[str] = 
     for name in HTTP_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     redacting = RedactSecrets(secrets)
-    formatter = logging.Formatter(FORMAT)
+    formatter = ZonedFormatter(FORMAT)
     handlers: list[logging.Handler] = [
         _rotating(folder / SCHEDULER_LOG, config, logging.getLevelName(config.level)),
         _rotating(folder / ERROR_LOG, config, logging.ERROR),
@@ -134,3 +147,52 @@ def _rotating(path: Path, config: LoggingConfig, level: int) -> logging.Handler:
                                                    backupCount=config.backup_count, encoding="utf-8")
     handler.setLevel(level)
     return handler
+
+
+class ZonedFormatter(logging.Formatter):
+    """Timestamps with their UTC offset: ``2024-07-16 06:00:01.123-05:00`` (local time of the machine)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        moment = dt.datetime.fromtimestamp(record.created).astimezone()
+        if datefmt:
+            return moment.strftime(datefmt)
+        return moment.isoformat(sep=" ", timespec="milliseconds")
+
+
+def _secret_filter() -> RedactSecrets:
+    """The redaction filter for the luigi command's handlers (its configuration names the secrets)."""
+    return RedactSecrets(secret_variables(load_config()))
+
+
+class TerminalHandler(logging.StreamHandler):
+    """stderr of the ``luigi`` command: the pipeline's lines, warnings and errors, and luigi's summary.
+
+    luigi's per-task INFO chatter is left to :class:`TaskLogHandler`: on a cold run it is about a
+    thousand lines that bury the few a person needs.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream if stream is not None else sys.stderr)
+        self.setFormatter(logging.Formatter(TERMINAL_FORMAT))
+        self.addFilter(_secret_filter())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        shown = (record.levelno >= logging.WARNING or record.name == "pipeline" or record.name.startswith("pipeline.")
+                 or LUIGI_SUMMARY in str(record.msg))
+        return shown and bool(super().filter(record))
+
+
+class TaskLogHandler(logging.handlers.RotatingFileHandler):
+    """``<logging.dir>/luigi.log``: everything the ``luigi`` command logs, luigi's per-task lines included.
+
+    Rotated like ``scheduler.log`` (``logging.max_bytes``, ``logging.backup_count``).
+    """
+
+    def __init__(self) -> None:
+        config = load_config().logging
+        folder = Path(config.dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(folder / LUIGI_LOG, maxBytes=config.max_bytes, backupCount=config.backup_count,
+                         encoding="utf-8")
+        self.setFormatter(ZonedFormatter(FORMAT))
+        self.addFilter(_secret_filter())
