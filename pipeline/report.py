@@ -1,12 +1,16 @@
 """Render a day's forecast or a finished backtest for people, on the terminal.
 
-    python -m pipeline.report forecast --date 2024-03-09 [--top 3] [--chart forecast.png]
+    python -m pipeline.report forecast [--date 2024-03-09] [--top 3] [--chart forecast.png]
     python -m pipeline.report backtest --start 2024-07-01 --end 2024-07-31
 
 The forecast table lists, per node and threshold, the hours with the highest spike probability (in
 CPT, hour-ending style labels as traders read them) and the peak per operating day. The backtest
 summary prints the plain-language verdict and the headline table of an existing backtest, and
-where its full ``report.html`` is.
+where its full ``report.html`` is. ``forecast`` without ``--date`` shows today's forecast (today
+in CPT), as ``DailyInference`` makes it by default.
+
+The configuration, pandas and matplotlib load only once the arguments ask for a report, so
+``--help`` answers at once.
 """
 
 from __future__ import annotations
@@ -15,17 +19,14 @@ import argparse
 import datetime as dt
 import sys
 
-import pandas as pd
-
-from pipeline.render import backtest_page
-from pipeline.render.forecast import forecast_chart, summary_table
-from pipeline.config import ConfigError, load_config
-from targets import Layout
-from targets.files import BytesTarget
-from targets.store import parent, shown
-
 
 def _forecast_command(args: argparse.Namespace) -> int:
+    from pipeline.config import load_config
+    from pipeline.render.forecast import forecast_chart, source_label, summary_table
+    from targets import Layout
+    from targets.files import BytesTarget
+    from targets.store import shown
+
     config = load_config()
     target = Layout(config.data_root).forecast(args.date)
     if target.present_but_corrupt():
@@ -45,12 +46,19 @@ def _forecast_command(args: argparse.Namespace) -> int:
     print(summary_table(forecast, args.top))
     if args.chart:
         chart = BytesTarget(str(args.chart)) if args.chart != "default" else Layout(config.data_root).forecast_chart(args.date)
-        chart.write(forecast_chart(forecast))
+        # Rewritten (atomically) every time: a chart left from an earlier forecast of the day would show
+        # a status the file no longer has.
+        chart.store.put(chart.path, forecast_chart(forecast, source_label(config.sources.market)))
         print(f"\nChart: {shown(chart.path)}")
     return 0
 
 
 def _backtest_command(args: argparse.Namespace) -> int:
+    from pipeline.config import load_config
+    from pipeline.render import backtest_page
+    from targets import Layout
+    from targets.store import parent, shown
+
     layout = Layout(load_config().data_root)
     metrics_target = layout.backtest_metrics(args.start, args.end)
     if not metrics_target.exists():
@@ -85,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.report", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     forecast = commands.add_parser("forecast", help="show one day's forecast as a table (and a chart)")
-    forecast.add_argument("--date", type=dt.date.fromisoformat, required=True, help="issue day D (YYYY-MM-DD)")
+    forecast.add_argument("--date", type=dt.date.fromisoformat,
+                          help="issue day D (YYYY-MM-DD; default: today in CPT)")
     forecast.add_argument("--top", type=int, default=3, help="most likely hours listed per node and threshold")
     forecast.add_argument("--chart", nargs="?", const="default",
                           help="also write a PNG chart (default: forecasts/<D>/forecast.png beside the forecast)")
@@ -93,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     backtest.add_argument("--start", type=dt.date.fromisoformat, required=True, help="first issue day (YYYY-MM-DD)")
     backtest.add_argument("--end", type=dt.date.fromisoformat, required=True, help="last issue day (YYYY-MM-DD)")
     args = parser.parse_args(argv)
+    from pipeline import clock
+    from pipeline.config import ConfigError
+
+    if args.command == "forecast" and args.date is None:
+        args.date = clock.today_cpt()
     try:
         return COMMANDS[args.command](args)
     except ConfigError as exc:

@@ -46,44 +46,17 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from pipeline.config import Config, ScheduledTask
 from pipeline.ercot_time import operating_day
 from pipeline.ops import luigi_settings
 from pipeline.ops.base import JobResult, Operations
 from pipeline.ops.fallbacks import publish_fallback, retain_current_model
+from pipeline.ops.job_specs import JOBS
 from pipeline.ops.lock import job_lock
 from pipeline.ops.runner import JOB_STOPPED, RunOutcome, default_luigi, use_central_scheduler
 
 log = logging.getLogger("pipeline.jobs")
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """One scheduled job: its key in ``scheduler``/``error_recovery``, its cron script and its luigi task."""
-
-    name: str
-    script: str
-    task: str
-    ranged: bool  # driven by RangeDaily (missed days caught up) or one task for today
-
-    def luigi_args(self) -> list[str]:
-        """The luigi arguments the cron scripts pass (the run adds the dates and retry settings)."""
-        if self.ranged:
-            return ["--module", "pipeline", "RangeDaily", "--of", self.task]
-        return ["--module", "pipeline", self.task]
-
-
-JOBS: dict[str, JobSpec] = {
-    spec.name: spec
-    for spec in (
-        JobSpec("data_fetching", "daily_data_fetch", "FetchDaily", ranged=True),
-        JobSpec("inference", "daily_inference", "DailyInference", ranged=True),
-        JobSpec("model_retraining", "model_retraining", "RetrainModel", ranged=True),
-        JobSpec("backtesting", "weekly_backtesting", "WeeklyBacktest", ranged=False),
-    )
-}
 
 
 def schedule_of(config: Config, job: str) -> ScheduledTask:
