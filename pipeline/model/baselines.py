@@ -42,14 +42,21 @@ class Climatology:
 
     def fit(self, data: TrainingSet) -> Climatology:
         # One row per (node, target hour): the 3 horizons repeat the same outcome.
-        frame, y = _unique_targets(data)
-        self.overall_ = (y.sum(axis=0) + 0.5) / (len(y) + 1.0)
+        frame, y, w = _unique_targets(data)
+        if w is None:  # every row counts once
+            self.overall_ = (y.sum(axis=0) + 0.5) / (len(y) + 1.0)
+            sums = lambda idx: y[idx].sum(axis=0)  # noqa: E731
+            counts = lambda idx: len(idx)  # noqa: E731
+        else:  # a compacted set: each threshold's rows with their weights (0 where a row is not its)
+            self.overall_ = ((w * y).sum(axis=0) + 0.5) / (w.sum(axis=0) + 1.0)
+            sums = lambda idx: (w[idx] * y[idx]).sum(axis=0)  # noqa: E731
+            counts = lambda idx: w[idx].sum(axis=0)  # noqa: E731
         hour_groups = frame.groupby(["node", "hour"]).indices
         for key, idx in hour_groups.items():
-            self.by_hour_[key] = (y[idx].sum(axis=0) + self.strength * self.overall_) / (len(idx) + self.strength)
+            self.by_hour_[key] = (sums(idx) + self.strength * self.overall_) / (counts(idx) + self.strength)
         for (node, month, hour), idx in frame.groupby(["node", "month", "hour"]).indices.items():
             prior = self.by_hour_[(node, hour)]
-            self.table_[(node, month, hour)] = (y[idx].sum(axis=0) + self.strength * prior) / (len(idx) + self.strength)
+            self.table_[(node, month, hour)] = (sums(idx) + self.strength * prior) / (counts(idx) + self.strength)
         return self
 
     def predict_left_out(self, data: TrainingSet) -> np.ndarray:
@@ -58,7 +65,7 @@ class Climatology:
         As a model input, the in-sample rate would carry a row's own outcome; leaving it out makes
         the training rows look like the rows seen in service.
         """
-        frame, y = _unique_targets(data)
+        frame, y, _ = _unique_targets(data)
         cell = frame.groupby(["node", "month", "hour"]).ngroup().to_numpy()
         sums = np.zeros((cell.max() + 1, y.shape[1]))
         np.add.at(sums, cell, y)
@@ -82,8 +89,9 @@ class Climatology:
         return out
 
 
-def _unique_targets(data: TrainingSet) -> tuple[pd.DataFrame, np.ndarray]:
-    """One row per (node, target hour) -- the horizons repeat the same outcome -- and its outcomes."""
+def _unique_targets(data: TrainingSet) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """One row per (node, target hour) -- the horizons repeat the same outcome -- its outcomes, and for a
+    compacted set its weight per threshold (:func:`weight_matrix`)."""
     first = ~data.features.duplicated(["node", "interval_start"]).to_numpy()
     rows = data.features.loc[first]
     frame = pd.DataFrame({
@@ -92,7 +100,20 @@ def _unique_targets(data: TrainingSet) -> tuple[pd.DataFrame, np.ndarray]:
         "month": rows["month"].to_numpy(dtype=int),
         "hour": rows["hour_of_day"].to_numpy(dtype=int),
     })
-    return frame, data.outcomes[first]
+    weights = weight_matrix(data)
+    return frame, data.outcomes[first], None if weights is None else weights[first]
+
+
+def weight_matrix(data: TrainingSet) -> np.ndarray | None:
+    """[rows, thresholds]: each row's weight in each threshold's fit (0: not among its rows); None when
+    the set is not compacted (every row counts once)."""
+    if not data.compacted:
+        return None
+    out = np.zeros(data.outcomes.shape)
+    for k in range(len(data.thresholds)):
+        rows, weights = data.rows_for(k)
+        out[rows, k] = weights
+    return out
 
 
 @dataclass
@@ -106,14 +127,21 @@ class Persistence:
 
     def fit(self, data: TrainingSet) -> Persistence:
         previous = data.features[self.column].to_numpy(dtype=float)
+        w = weight_matrix(data)
         self.rates_ = np.empty((2, len(self.thresholds)))
         for k, threshold in enumerate(self.thresholds):
             y = data.outcomes[:, k]
             known = ~np.isnan(previous)
             spiked = known & (previous > threshold)
             for state, mask in ((0, known & ~spiked), (1, spiked)):
-                self.rates_[state, k] = (y[mask].sum() + 0.5) / (mask.sum() + 1.0)
-        self.unknown_ = (data.outcomes.sum(axis=0) + 0.5) / (len(data.outcomes) + 1.0)
+                if w is None:
+                    self.rates_[state, k] = (y[mask].sum() + 0.5) / (mask.sum() + 1.0)
+                else:
+                    self.rates_[state, k] = ((w[mask, k] * y[mask]).sum() + 0.5) / (w[mask, k].sum() + 1.0)
+        if w is None:
+            self.unknown_ = (data.outcomes.sum(axis=0) + 0.5) / (len(data.outcomes) + 1.0)
+        else:
+            self.unknown_ = ((w * data.outcomes).sum(axis=0) + 0.5) / (w.sum(axis=0) + 1.0)
         return self
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
@@ -150,14 +178,20 @@ class LogisticBaseline:
         """``prior``: optional extra inputs [rows, thresholds] (the climatology's logit), one column per threshold."""
         self.models_ = []
         for k, threshold in enumerate(self.thresholds):
-            y = data.outcomes[:, k]
+            rows, weights = data.rows_for(k)
+            fit_on = data if rows is None else data.take(rows)
+            y = fit_on.outcomes[:, k]
             if 0 < y.sum() < len(y):
                 model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
                                       StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
-                model.fit(self._design(data.features, threshold, None if prior is None else prior[:, k]), y)
+                k_prior = None if prior is None else (prior[:, k] if rows is None else prior[rows, k])
+                model.fit(self._design(fit_on.features, threshold, k_prior), y,
+                          logisticregression__sample_weight=weights)
                 self.models_.append(model)
             else:
-                self.models_.append(float((y.sum() + 0.5) / (len(y) + 1.0)))
+                count = len(y) if weights is None else float(weights.sum())
+                positives = y.sum() if weights is None else float((weights * y).sum())
+                self.models_.append(float((positives + 0.5) / (count + 1.0)))
         return self
 
     def predict(self, features: pd.DataFrame, prior: np.ndarray | None = None) -> np.ndarray:
@@ -193,18 +227,24 @@ class DamAsOf:
         return np.log(np.maximum(price, 1.0))[:, None], day
 
     def fit(self, data: TrainingSet) -> DamAsOf:
-        known = data.features["dam_hod"].dropna()
+        # The median of a compacted set is taken over its sampled rows: a uniform sample of all hours.
+        dam = data.features["dam_hod"] if not data.compacted else data.features.loc[data.sampled, "dam_hod"]
+        known = dam.dropna()
         self.median_ = float(known.median()) if len(known) else 1.0
         x, day = self._design(data.features)
         self.models_ = {}
         for k in range(len(self.thresholds)):
+            in_fit, weights = data.rows_for(k)
             for h in (1, 2, 3):
-                rows = day == h
+                rows = day == h if in_fit is None else (day == h) & in_fit
                 y = data.outcomes[rows, k]
+                w = None if weights is None else weights[(day == h)[in_fit]]
                 if 0 < y.sum() < len(y) and len(known):
-                    self.models_[k, h] = LogisticRegression(C=100.0, max_iter=500).fit(x[rows], y)
-                else:
+                    self.models_[k, h] = LogisticRegression(C=100.0, max_iter=500).fit(x[rows], y, sample_weight=w)
+                elif w is None:
                     self.models_[k, h] = float((y.sum() + 0.5) / (len(y) + 1.0))
+                else:
+                    self.models_[k, h] = float(((w * y).sum() + 0.5) / (w.sum() + 1.0))
         return self
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:

@@ -122,6 +122,7 @@ class SpikeModel:
     dam_top_: float = float("nan")  # the largest log DAM price of the fit window
     fallback_ratio_: list[float | None] = field(default_factory=list)
     calibration_: list[float] = field(default_factory=list)  # intercept shift per threshold
+    calm_share_: float = 1.0  # share of calm hours the fit window kept (below 1: compacted, see dataset)
     baselines_: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -172,18 +173,23 @@ class SpikeModel:
         dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
         self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
         self.boosters_, self.linear_, self.tail_, self.fallback_ratio_ = [], [], [], []
+        self.calm_share_ = data.calm_share
         for k in range(len(self.thresholds)):
-            y = data.outcomes[:, k]
+            rows, weights = data.rows_for(k)  # a compacted set: the threshold's rows and their weights
+            y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
             positives = int(y.sum())
             if positives < self.settings.min_positives or positives == len(y):
-                lower = data.outcomes[:, k - 1].sum() if k else len(data.outcomes)
+                lower = data.outcomes[:, k - 1].sum() if k else (len(data.outcomes) if weights is None
+                                                                 else float(weights.sum()))
                 self.boosters_.append(None), self.linear_.append(None), self.tail_.append(0.0)
                 self.fallback_ratio_.append(float((positives + 0.5) / (lower + 1.0)))
                 continue
-            self.boosters_.append(self._fit_booster(x, y, k))
-            self.linear_.append(make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                              StandardScaler(), LogisticRegression(C=1.0, max_iter=500)).fit(linear_x, y))
-            self.tail_.append(_dam_slope(dam, y))
+            x_k, linear_k, dam_k = (x, linear_x, dam) if rows is None else (x[rows], linear_x[rows], dam[rows])
+            self.boosters_.append(self._fit_booster(x_k, y, k))
+            linear = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
+                                   LogisticRegression(C=1.0, max_iter=500))
+            self.linear_.append(linear.fit(linear_k, y, logisticregression__sample_weight=weights))
+            self.tail_.append(_dam_slope(dam_k, y, weights))
             self.fallback_ratio_.append(None)
         return self
 
@@ -203,6 +209,8 @@ class SpikeModel:
     def _raw_logits(self, features: pd.DataFrame) -> np.ndarray:
         x, linear_x, excess = self._design(features), self._linear_design(features), self._dam_excess(features)
         weight, offset = self.settings.logistic_weight, np.log(self.settings.negative_keep)
+        if self.calm_share_ < 1.0:  # the boosters of a compacted set saw that share of the calm hours too
+            offset += np.log(self.calm_share_)
         out = np.empty((len(x), len(self.thresholds)))
         for k, booster in enumerate(self.boosters_):
             if booster is None:
@@ -269,13 +277,14 @@ class SpikeModel:
         return out
 
 
-def _dam_slope(dam: np.ndarray, y: np.ndarray) -> float:
+def _dam_slope(dam: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
     """The fit window's log-odds per log-$ of DAM (never negative): how the tail continues past its top."""
     known = np.isfinite(dam)
     if known.sum() < 2 or not (0 < y[known].sum() < known.sum()):
         return 0.0
-    slope = LogisticRegression(C=100.0, max_iter=500).fit(dam[known, None], y[known]).coef_[0, 0]
-    return max(float(slope), 0.0)
+    sample_weight = None if weights is None else weights[known]
+    slope = LogisticRegression(C=100.0, max_iter=500).fit(dam[known, None], y[known], sample_weight=sample_weight)
+    return max(float(slope.coef_[0, 0]), 0.0)
 
 
 def fit_intercept(z: np.ndarray, y: np.ndarray, prior: float) -> float:
