@@ -23,6 +23,7 @@ from pipeline.catalogue import (
 )
 from pipeline.sources.synthetic import SyntheticMarket, universe_names
 from pipeline.sources.synthetic import market as market_module
+from pipeline.sources.synthetic.era import era
 from pipeline.sources.synthetic.prices import resource_node
 from pipeline.sources.synthetic.universe import NAME_PATTERN, universe
 from targets.schemas import DATASETS, FORECAST_DATASETS, SETTLEMENT_POINTS
@@ -326,7 +327,7 @@ def test_forecast_errors_grow_with_lead_time(market: SyntheticMarket) -> None:
     realised = forecast["interval_start"].map(actual)
     error = (forecast["load_mw"] - realised).abs() / realised
     mape = error.groupby(lead_days.to_numpy()).mean()
-    assert 0.01 < mape[1] < 0.04  # day ahead: ~2-3 %
+    assert 0.02 < mape[1] < 0.04  # day ahead: about 3 %, as ERCOT's published day-ahead MAPE
     assert mape[6] > 1.5 * mape[1]  # a week out: much worse
     assert mape.loc[1:6].is_monotonic_increasing
 
@@ -336,6 +337,8 @@ def test_forecast_errors_grow_with_lead_time(market: SyntheticMarket) -> None:
     wind_lead = ((wind["interval_start"] - wind["published_at"]) / pd.Timedelta(days=1)).astype(int).to_numpy()
     wind_error = (wind["generation_mw"] - wind["interval_start"].map(actual_wind)).abs().groupby(wind_lead).mean()
     assert wind_error[6] > 1.5 * wind_error[1]
+    # day ahead, about 7 % of the installed fleet (ERCOT's STWPF); a fleet of its 2023 size
+    assert 0.05 < wind_error[1] / era("wind_mw", np.array([2023.5]))[0] < 0.09
 
 
 def test_consecutive_vintages_agree_more_than_distant_ones(market: SyntheticMarket) -> None:
@@ -529,3 +532,10 @@ def test_universe_dam_prices_carry_expected_congestion_without_real_time_surpris
     assert dam_spread.abs().mean().min() > 1.0  # the DAM prices the expected Permian congestion
     assert (dam[far_west].max() < rt[far_west].max()).all()  # ... but not the surprises
     assert dam[far_west].diff().abs().median().median() < rt_hourly[far_west].diff().abs().median().median()
+
+
+def test_each_simulator_version_writes_its_own_folders() -> None:
+    market = SyntheticMarket(7)
+    assert market.storage_key == f"synthetic-v{market_module.SIMULATOR_VERSION}"
+    market.storage_suffix = "s7"
+    assert market.storage_key == f"synthetic-v{market_module.SIMULATOR_VERSION}-s7"

@@ -82,10 +82,20 @@ def _anomaly_skill(lead_h: np.ndarray) -> np.ndarray:
     return np.exp(-((np.maximum(lead_h, 0.0) / 200.0) ** 2))
 
 
-_TEMPERATURE_SIGMA = (_linear_sigma(0.35, 0.009), _linear_sigma(0.30, 0.007))  # common, per zone (degC)
-_WIND_SIGMA = (_linear_sigma(0.06, 0.0015), _linear_sigma(0.05, 0.0008))  # log hub wind
-_CLOUD_SIGMA = _linear_sigma(0.30, 0.006)
-_LOAD_SIGMA = (_linear_sigma(0.006, 0.00007), _linear_sigma(0.008, 0.00006))  # fraction of load
+# Error sizes, set so that the simulated forecasts miss by about as much as ERCOT's published
+# forecast performance (orders of magnitude; the checks are in tests/test_synthetic.py):
+# * load (ERCOT's mid-term load forecast): day-ahead MAPE about 3 % (ERCOT's monthly MAPE chart runs
+#   about 2-4 % for the day-ahead horizon), rising over the week;
+# * wind (STWPF): day-ahead mean absolute error about 7 % of the installed fleet;
+# * solar (STPPF): day-ahead mean absolute error about 4 % of the installed fleet;
+# * temperature (the point forecasts weather services publish): about 1-1.5 degC mean absolute error
+#   a day ahead, about 3 degC a week ahead.
+# Load errors come from the temperature errors (through the load's weather response) plus the load
+# model's own error below.
+_TEMPERATURE_SIGMA = (_linear_sigma(0.6, 0.016), _linear_sigma(0.5, 0.010))  # common, per zone (degC)
+_WIND_SIGMA = (_linear_sigma(0.075, 0.0019), _linear_sigma(0.06, 0.0010))  # log hub wind
+_CLOUD_SIGMA = _linear_sigma(0.80, 0.016)
+_LOAD_SIGMA = (_linear_sigma(0.012, 0.00010), _linear_sigma(0.010, 0.00008))  # fraction of load
 
 
 # --- the forecast system ---------------------------------------------------------------------------
