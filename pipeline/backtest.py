@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import ercot_time, evaluation, labels
+from pipeline import ercot_time, evaluation, evidence, labels
 from pipeline.model import SpikeModel
 from targets.schemas import BASELINE_COLUMNS, PREDICTIONS
 
@@ -104,6 +104,7 @@ def metrics(predictions: pd.DataFrame) -> dict[str, Any]:
         for threshold, rows in frame.groupby("threshold", sort=True)
     }
     result["decisions"] = decisions(frame)
+    result["evidence"] = evidence.spike_evidence(frame)  # distinct spike hours and days: how far to trust the scores
     result["rows"] = int(len(frame))
     result["status_counts"] = {str(k): int(v) for k, v in frame["status"].value_counts().sort_index().items()}
     result["model_ids"] = sorted(frame["model_id"].unique().tolist())

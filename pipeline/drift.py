@@ -6,6 +6,12 @@ vs climatology at the lowest threshold: the most frequent spikes give the steadi
 a skill below ``backtest.skill_floor`` means the model no longer beats the month × hour base rate
 a trader could compute by hand. Pure functions: no luigi, no I/O beyond the logger of the default
 alert hook.
+
+A change in skill is a verdict only when both windows hold enough spikes to measure skill
+(:func:`pipeline.evidence.is_reliable`): two spike-free weeks differ in their scores by chance
+alone, and "skill down 0.016" between them would be noise presented as news. Without enough
+spikes in either window the comparison says so instead (``watched.verdict`` is false), and a
+window without any spike raises no skill alert.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline import evidence
 from pipeline.catalogue import HORIZON_DAYS
 
 
@@ -67,7 +74,8 @@ def compare(date: dt.date, current: Mapping[str, Any], previous: Mapping[str, An
     """The comparison document: the model's scores this window vs a week earlier, and the floor check.
 
     ``current`` / ``previous`` are the two backtests' ``metrics.json``; thresholds are compared
-    one by one (never pooled). ``watched`` holds the number the alert looks at.
+    one by one (never pooled). ``watched`` holds the number the alert looks at; its ``verdict`` is
+    true only when both windows hold enough spikes for their skill to be compared.
     """
     by_threshold: dict[str, Any] = {}
     for key in sorted(current["by_threshold"], key=float):
@@ -78,10 +86,13 @@ def compare(date: dt.date, current: Mapping[str, Any], previous: Mapping[str, An
                    "change": _change(now.get(name), before.get(name))}
             for name in COMPARED_METRICS
         }
-        by_threshold[key]["reliable"] = {"current": now.get("reliable"), "previous": before.get("reliable")}
+        spikes = {"current": evidence.of_threshold(current, key), "previous": evidence.of_threshold(previous, key)}
+        by_threshold[key]["evidence"] = spikes
+        by_threshold[key]["reliable"] = {window: evidence.is_reliable(found) for window, found in spikes.items()}
     key = lowest_threshold(current)
     watched = by_threshold[key][WATCHED_METRIC]
     skill = watched["current"]
+    reliable = by_threshold[key]["reliable"]
     return {
         "date": date.isoformat(),
         "current": dict(current["window"]),
@@ -90,11 +101,18 @@ def compare(date: dt.date, current: Mapping[str, Any], previous: Mapping[str, An
         "by_threshold": by_threshold,
         "watched": {
             "threshold": key, "metric": WATCHED_METRIC, **watched, "floor": skill_floor,
-            "reliable": by_threshold[key]["reliable"]["current"],
-            # Unknown skill (no reference Brier score) is reported, not alerted on.
-            "below_floor": skill is not None and skill < skill_floor,
+            "reliable": reliable["current"],
+            "verdict": reliable["current"] and reliable["previous"],
+            "evidence": by_threshold[key]["evidence"],
+            # Unknown skill (no reference Brier score), or skill without a single spike, is reported, not alerted on.
+            "below_floor": skill is not None and skill < skill_floor and _spiked(current, key),
         },
     }
+
+
+def _spiked(metrics: Mapping[str, Any], key: str) -> bool:
+    """Whether any scored hour spiked above threshold ``key`` in the window."""
+    return bool(metrics["by_threshold"][key]["model"].get("positives", 0))
 
 
 @dataclass(frozen=True)
@@ -112,7 +130,8 @@ class SkillAlert:
 
     def message(self) -> str:
         before = "n/a" if self.previous is None else f"{self.previous:+.3f}"
-        caveat = "" if self.reliable else " (fewer than 30 spikes in the window: indicative only)"
+        caveat = "" if self.reliable else (f" (fewer than {evidence.MIN_SPIKE_HOURS} spike hours on "
+                                           f"{evidence.MIN_SPIKE_DAYS} days in the window: indicative only)")
         return (f"weekly backtest {self.date}: model {self.metric} at ${self.threshold}/MWh is {self.current:+.3f}, "
                 f"below the floor {self.floor:+.3f} (a week earlier: {before}; forecasts issued "
                 f"{self.window['start']}..{self.window['end']}){caveat}")

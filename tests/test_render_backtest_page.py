@@ -123,7 +123,7 @@ def test_the_summary_states_model_vs_climatology_per_threshold(pair, rendered) -
     _, metrics = pair
     model, climatology = metrics["by_threshold"]["50"]["model"], metrics["by_threshold"]["50"]["climatology"]
     summary = rendered.html.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
-    assert (f"At $50/MWh ({model['positives']:,} spike hours in {model['n']:,} node-hours"
+    assert (f"At $50/MWh ({model['positives']:,} spike node-hours in {model['n']:,} node-hours"
             in summary)
     assert f"ROC AUC is {model['roc_auc']:.2f} vs {climatology['roc_auc']:.2f} for climatology" in summary
     assert "At $1,000/MWh no hour spiked" in summary
@@ -139,8 +139,10 @@ def test_the_headline_table_flags_how_far_each_threshold_can_be_trusted(pair, re
     assert table.count('<tr class="model">') == 3
     for label in backtest_page.LABELS.values():
         assert table.count(f"<td>{label}</td>") == 3
-    assert "reliable" in table and "indicative only: fewer than 30 spikes" in table
+    # Three issue days hold spikes on too few days to pass the rule, however many spike rows $50 has.
+    assert table.count("indicative only: ") == 2 and "reliable: " not in table
     assert "no spike: these scores say nothing about skill" in table
+    assert "Reliable: scores count as reliable only with at least 30 spike hours on at least 10" in rendered.html
 
 
 def test_gaps_section_lists_fallbacks_unscored_rows_missing_days_and_other_notes(rendered) -> None:

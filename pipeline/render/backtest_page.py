@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import ercot_time
-from pipeline.evaluation import MIN_RELIABLE_POSITIVES
+from pipeline import ercot_time, evidence
 from pipeline.render.figures import FIGURE_MAKERS, FIGURE_NAMES, FORECAST_NAMES, LABELS, Figure, dollars, thresholds
+from pipeline.render.forecast import format_probability
 
 __all__ = ["FIGURE_NAMES", "RenderedReport", "drift_sentence", "headline_text", "render_backtest",
            "summary_sentences"]
@@ -44,7 +44,10 @@ CALIBRATION_TOLERANCE = 0.2
 RENDERED_KEYS = frozenset({
     "by_threshold", "by_threshold_node", "by_threshold_horizon_day", "by_threshold_hour", "by_threshold_month",
     "curves", "rows", "status_counts", "model_ids", "window", "rows_without_outcome", "config", "decisions",
+    "evidence",
 })
+# Below this Brier skill (in either direction) the forecast is as good as climatology, and says so.
+NO_SKILL = 0.005
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ def render(predictions: pd.DataFrame, metrics: Mapping[str, Any],
     """
     if predictions.empty:
         raise ValueError("nothing to report: the backtest has no scored forecast rows")
+    if "evidence" not in metrics:  # a metrics.json from before spike hours were counted
+        metrics = {**metrics, "evidence": evidence.spike_evidence(predictions)}
     figures = []
     for name, draw in FIGURE_MAKERS.items():
         figures.append(draw(predictions, metrics))
@@ -87,51 +92,74 @@ def best_baseline(scores: Mapping[str, Any]) -> str:
     return min(baselines, key=lambda name: scores[name]["brier"])
 
 
-def threshold_sentence(threshold: str, scores: Mapping[str, Any]) -> str:
-    """One plain sentence on the model vs climatology and the best baseline at one threshold."""
+def threshold_sentence(threshold: str, scores: Mapping[str, Any], spikes: Mapping[str, Any] | None = None) -> str:
+    """One plain sentence on the model vs climatology and the best baseline at one threshold.
+
+    ``spikes``: the threshold's spike evidence (:mod:`pipeline.evidence`); scores on too few distinct
+    spike hours are called indicative, with the numbers that make them so.
+    """
     model, climatology = scores["model"], scores["climatology"]
     n, positives = model["n"], model["positives"]
     if positives == 0:
         return (f"At {dollars(threshold)}/MWh no hour spiked in the {n:,} node-hours scored, so this window "
                 f"says nothing about the model's skill at that level.")
     rival = best_baseline(scores)
-    sentence = (f"At {dollars(threshold)}/MWh ({positives:,} spike hours in {n:,} node-hours, "
-                f"{model['base_rate']:.1%}), the model's ROC AUC is {fmt(model['roc_auc'], '.2f')} vs "
+    counted = f"; {evidence.describe(spikes)}" if spikes is not None else ""
+    sentence = (f"At {dollars(threshold)}/MWh ({positives:,} spike node-hours in {n:,} node-hours, "
+                f"{model['base_rate']:.1%}{counted}), the model's ROC AUC is {fmt(model['roc_auc'], '.2f')} vs "
                 f"{fmt(climatology['roc_auc'], '.2f')} for climatology; {skill_phrase(model.get('brier_skill'))}. "
                 f"The best baseline by Brier score is {LABELS[rival]} "
-                f"(skill {fmt(scores[rival].get('brier_skill'), '+.2f')}), "
+                f"({skill_phrase(scores[rival].get('brier_skill'), short=True)}), "
                 f"{'which the model beats' if model['brier'] <= scores[rival]['brier'] else 'which beats the model'}.")
-    if not model["reliable"]:
-        sentence += f" Fewer than {MIN_RELIABLE_POSITIVES} spikes: treat these numbers as indicative."
+    if not evidence.is_reliable(spikes):
+        sentence += (f" Fewer than {evidence.MIN_SPIKE_HOURS} spike hours on {evidence.MIN_SPIKE_DAYS} days: "
+                     "treat these numbers as indicative.")
     return sentence
 
 
-def skill_phrase(skill: float | None) -> str:
-    """'its Brier score is 14% lower than climatology's (skill +0.14)' in words a trader reads."""
+def skill_phrase(skill: float | None, short: bool = False) -> str:
+    """The Brier skill in words a trader reads.
+
+    'its Brier score is 14 % lower than climatology's (Brier skill +0.14)'; at zero skill 'its Brier
+    score equals climatology's: no skill beyond the base rate' rather than '0 % lower (skill +0.00)'.
+    ``short``: 'Brier skill +0.14' / 'no skill beyond climatology', for a parenthesis.
+    """
     if skill is None:
-        return "its Brier skill vs climatology is undefined"
-    direction = "lower" if skill >= 0 else "higher"
-    return f"its Brier score is {abs(skill):.0%} {direction} than climatology's (skill {skill:+.2f})"
+        return "Brier skill undefined" if short else "its Brier skill vs climatology is undefined"
+    if abs(skill) < NO_SKILL:
+        return "no skill beyond climatology" if short else "its Brier score equals climatology's: no skill beyond the base rate"
+    if short:
+        return f"Brier skill {skill:+.2f}"
+    direction = "lower" if skill > 0 else "higher"
+    return f"its Brier score is {abs(skill):.0%} {direction} than climatology's (Brier skill {skill:+.2f})"
 
 
 def calibration_sentence(threshold: str, scores: Mapping[str, Any]) -> str:
-    """Mean forecast vs observed spike rate: is the model too eager or too timid on average?"""
+    """Mean forecast vs observed spike rate: is the model too eager or too timid on average?
+
+    Without a single spike there is nothing to be calibrated against, and the sentence says so
+    rather than calling a forecast of 0.03 % "over-forecast".
+    """
     model = scores["model"]
     forecast, observed = model["mean_probability"], model["base_rate"]
+    if not model["positives"]:
+        return (f"Calibration at {dollars(threshold)} cannot be judged: no hour spiked (the model forecast "
+                f"{format_probability(forecast)} on average).")
     if forecast < observed * (1 - CALIBRATION_TOLERANCE):
         verdict = "it under-forecast spikes"
     elif forecast > observed * (1 + CALIBRATION_TOLERANCE):
         verdict = "it over-forecast spikes"
     else:
         verdict = "about right on average"
-    return (f"Calibration at {dollars(threshold)}: the model forecast {forecast:.1%} on average and {observed:.1%} "
-            f"of hours spiked, {verdict} (expected calibration error {fmt(model['ece'])}).")
+    return (f"Calibration at {dollars(threshold)}: the model forecast {format_probability(forecast)} on average and "
+            f"{format_probability(observed)} of hours spiked, {verdict} (expected calibration error "
+            f"{fmt(model['ece'])}).")
 
 
 def horizon_sentence(threshold: str, metrics: Mapping[str, Any]) -> str | None:
-    """ROC AUC for day 1/2/3: how fast ranking skill fades with lead time (None without a breakdown)."""
+    """ROC AUC for day 1/2/3: how fast ranking skill fades with lead time (None without a breakdown or spikes)."""
     by_day = metrics.get("by_threshold_horizon_day", {}).get(threshold)
-    if not by_day:
+    if not by_day or all(by_day[day]["model"].get("roc_auc") is None for day in by_day):
         return None
     parts = [f"day {day} {fmt(by_day[day]['model']['roc_auc'], '.2f')}" for day in sorted(by_day, key=int)]
     return (f"ROC AUC by horizon at {dollars(threshold)}: " + ", ".join(parts)
@@ -156,7 +184,7 @@ def summary_sentences(metrics: Mapping[str, Any], comparison: Mapping[str, Any] 
     """The plain-language summary at the top of the report (and of the command-line summary)."""
     keys = thresholds(metrics)
     sentences = []
-    sentences.extend(threshold_sentence(k, metrics["by_threshold"][k]) for k in keys)
+    sentences.extend(threshold_sentence(k, metrics["by_threshold"][k], evidence.of_threshold(metrics, k)) for k in keys)
     sentences.append(calibration_sentence(keys[0], metrics["by_threshold"][keys[0]]))
     horizon = horizon_sentence(keys[0], metrics)
     if horizon:
@@ -168,11 +196,25 @@ def summary_sentences(metrics: Mapping[str, Any], comparison: Mapping[str, Any] 
 
 
 def drift_sentence(comparison: Mapping[str, Any]) -> str:
-    """The watched skill this window vs a week earlier, prefixed ALERT when below the floor."""
+    """The watched skill this window vs a week earlier, prefixed ALERT when below the floor.
+
+    The change is a verdict only when both windows hold enough spikes (``watched.verdict``);
+    otherwise the sentence says that no verdict can be drawn, and why, with each window's count.
+    """
     w = comparison["watched"]
+    at = dollars(w["threshold"])
+    if not w.get("verdict", True):
+        spikes = w.get("evidence", {})
+        text = (f"No drift verdict at {at}: this window has {evidence.describe(spikes.get('current'))} and the "
+                f"window a week earlier {evidence.describe(spikes.get('previous'))}; comparing skill needs at least "
+                f"{evidence.MIN_SPIKE_HOURS} spike hours on {evidence.MIN_SPIKE_DAYS} days in each.")
+        if w["below_floor"]:
+            text = (f"ALERT: Brier skill at {at} is {fmt(w['current'], '+.3f')} this window, below the floor "
+                    f"{w['floor']:+.3f} (indicative: too few spikes). " + text)
+        return text
     change = w["change"]
     trend = "" if change is None else (f"down {-change:.3f}; " if change < 0 else f"up {change:.3f}; ")
-    text = (f"Brier skill at {dollars(w['threshold'])} is {fmt(w['current'], '+.3f')} this window vs "
+    text = (f"Brier skill at {at} is {fmt(w['current'], '+.3f')} this window vs "
             f"{fmt(w['previous'], '+.3f')} a week earlier ({trend}floor {w['floor']:+.3f}).")
     return ("ALERT: " + text + " Skill is below the floor.") if w["below_floor"] else text
 
@@ -190,7 +232,7 @@ def headline_text(metrics: Mapping[str, Any]) -> str:
              + "  positives/n"]
     for key in thresholds(metrics):
         scores = metrics["by_threshold"][key]
-        lines.append(f"> {dollars(key)}/MWh  ({trust_note(scores['model'])})")
+        lines.append(f"> {dollars(key)}/MWh  ({trust_note(scores['model'], evidence.of_threshold(metrics, key))})")
         for name in FORECAST_NAMES:
             s = scores[name]
             cells = "".join(f"{fmt(s.get(metric), '.4f'):>{w}}" for (metric, _, _), w in zip(HEADLINE_METRICS, widths))
@@ -240,20 +282,22 @@ def _best(scores: Mapping[str, Any], metric: str, higher: bool) -> float | None:
     return max(values) if higher else min(values)
 
 
-def trust_note(model: Mapping[str, Any]) -> str:
-    """How far one threshold's scores can be trusted, from its count of realised spikes."""
+def trust_note(model: Mapping[str, Any], spikes: Mapping[str, Any] | None) -> str:
+    """How far one threshold's scores can be trusted, from its distinct spike hours and days (the stated rule)."""
     if model["positives"] == 0:
         return "no spike: these scores say nothing about skill"
-    if not model["reliable"]:
-        return f"indicative only: fewer than {MIN_RELIABLE_POSITIVES} spikes"
-    return "reliable"
+    if not evidence.is_reliable(spikes):
+        return (f"indicative only: {evidence.describe(spikes)}, fewer than {evidence.MIN_SPIKE_HOURS} "
+                f"on {evidence.MIN_SPIKE_DAYS} days")
+    return f"reliable: {evidence.describe(spikes)}"
 
 
-def _threshold_heading(key: str, model: Mapping[str, Any], columns: int) -> str:
-    """The group row of one threshold: spike count, base rate and how far the scores can be trusted."""
+def _threshold_heading(key: str, model: Mapping[str, Any], columns: int, spikes: Mapping[str, Any] | None) -> str:
+    """The group row of one threshold: spike counts, base rate and how far the scores can be trusted."""
+    css = "ok" if evidence.is_reliable(spikes) else "flag"
     return (f'<tr class="group"><th colspan="{columns}">&gt; {_esc(dollars(key))}/MWh — {model["positives"]:,} '
-            f'spike hours of {model["n"]:,} node-hours ({model["base_rate"]:.2%}) — '
-            f'<span class="{"ok" if model["reliable"] else "flag"}">{_esc(trust_note(model))}</span></th></tr>')
+            f'spike node-hours of {model["n"]:,} ({model["base_rate"]:.2%}) — '
+            f'<span class="{css}">{_esc(trust_note(model, spikes))}</span></th></tr>')
 
 
 def headline_table(metrics: Mapping[str, Any]) -> str:
@@ -262,7 +306,7 @@ def headline_table(metrics: Mapping[str, Any]) -> str:
     rows: list[str] = []
     for key in thresholds(metrics):
         scores = metrics["by_threshold"][key]
-        rows.append(_threshold_heading(key, scores["model"], len(head)))
+        rows.append(_threshold_heading(key, scores["model"], len(head), evidence.of_threshold(metrics, key)))
         best = {metric: _best(scores, metric, higher) for metric, _, higher in HEADLINE_METRICS}
         for name in FORECAST_NAMES:
             s = scores[name]
@@ -371,22 +415,40 @@ def config_section(metrics: Mapping[str, Any]) -> str:
             f"<p>Configuration:</p><pre>{_esc(config)}</pre>")
 
 
+DRIFT_METRICS = (("brier_skill", "Brier skill", ".3f"), ("roc_auc", "ROC AUC", ".3f"),
+                 ("average_precision", "avg precision", ".3f"), ("positives", "spike node-hours", ",.0f"))
+
+
 def drift_section(comparison: Mapping[str, Any]) -> str:
-    """The weekly comparison: the model's scores this window vs the window a week earlier, per threshold."""
+    """The weekly comparison: the model's scores this window vs the window a week earlier, per threshold.
+
+    Each threshold shows both windows' spike hours and days; a change is shown only where both
+    windows hold enough spikes to compare skill, "no verdict" elsewhere.
+    """
     css = "alert" if comparison["watched"]["below_floor"] else "sub"
     current, previous = comparison["current"], comparison["previous"]
     rows = []
     for key, by_metric in comparison["by_threshold"].items():
-        for metric in ("brier_skill", "roc_auc", "average_precision", "positives"):
+        reliable = by_metric.get("reliable", {})
+        verdict = bool(reliable.get("current")) and bool(reliable.get("previous"))
+        spikes = by_metric.get("evidence", {})
+        rows.append(_row([f"<td>{_esc(c)}</td>" for c in (
+            dollars(key), "spike hours (days)", _spike_cell(spikes.get("current")), _spike_cell(spikes.get("previous")),
+            "" if verdict else "too few spikes: no verdict")]))
+        for metric, label, spec in DRIFT_METRICS:
             v = by_metric[metric]
-            spec = ",.0f" if metric == "positives" else ".3f"
-            cells = [dollars(key), metric, fmt(v["current"], spec), fmt(v["previous"], spec),
-                     fmt(v["change"], "+" + spec)]
+            change = fmt(v["change"], "+" + spec) if verdict or metric == "positives" else "no verdict"
+            cells = [dollars(key), label, fmt(v["current"], spec), fmt(v["previous"], spec), change]
             rows.append(_row([f"<td>{_esc(c)}</td>" for c in cells]))
     return (f'<p class="{css}">{_esc(drift_sentence(comparison))}</p>'
             f'<p class="sub">This window: forecasts issued {_esc(current["start"])} to {_esc(current["end"])}; '
-            f'a week earlier: {_esc(previous["start"])} to {_esc(previous["end"])}.</p>'
+            f'a week earlier: {_esc(previous["start"])} to {_esc(previous["end"])}. A change in skill is a '
+            f"verdict only where both windows pass the rule: {_esc(evidence.RULE)}.</p>"
             + _table(["threshold", "model metric", "this window", "a week earlier", "change"], rows, "drift"))
+
+
+def _spike_cell(spikes: Mapping[str, Any] | None) -> str:
+    return "unknown" if spikes is None else f"{spikes['spike_hours']:,} ({spikes['spike_days']:,})"
 
 
 def _title(metrics: Mapping[str, Any], comparison: Mapping[str, Any] | None) -> str:
@@ -421,7 +483,8 @@ def _sections(predictions: pd.DataFrame, metrics: Mapping[str, Any], figures: Ma
 
 HEADLINE_NOTE = ('<p class="sub">Brier skill vs climatology: 1 is perfect, 0 is no better than the month × hour '
                  "spike frequency, negative is worse. ECE: expected calibration error. Lower is better for Brier, "
-                 "log loss and ECE; the best value per column is in bold.</p>")
+                 "log loss and ECE; the best value per column is in bold. A spike node-hour is one node's hour "
+                 f"above the threshold, scored once per forecast that covered it. Reliable: {_esc(evidence.RULE)}.</p>")
 SIMULATED_BANNER = ('<p class="banner">SIMULATED DATA — prices and outcomes come from the embedded ERCOT-like market '
                     "simulator, not from ERCOT. Use this report to check the pipeline, not to judge real trading.</p>")
 

@@ -71,4 +71,12 @@ class WeeklyBacktest(PipelineTask):
         progress.close()
         self.output()["comparison"].write(comparison)
         self.output()["report"].write(rendered.html)
-        log.info("weekly backtest %s: %s", self.date, backtest_page.drift_sentence(comparison))
+        self._log_summary(current, comparison)
+
+    def _log_summary(self, metrics: dict, comparison: dict) -> None:
+        """The report's plain summary on the terminal and in the log: the verdict without opening the page."""
+        log.info("weekly backtest %s of forecasts issued %s to %s:", self.date, comparison["current"]["start"],
+                 comparison["current"]["end"])
+        for sentence in backtest_page.summary_sentences(metrics, comparison):
+            log.info("  - %s", sentence)
+        log.info("weekly report: %s", self.output()["report"].path)
