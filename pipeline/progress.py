@@ -131,9 +131,9 @@ class RunProgress:
     Fed with what luigi's events say: a task found incomplete (``pending``), a dependency not yet
     checked (``maybe``: counted until it turns out complete), one found complete before running
     (``complete``: not counted, it is no work), and each start, success and failure. The ETA
-    multiplies the tasks still to run by the mean time of their stage so far (a model takes longer
-    than a day of features), scaled by the run's observed throughput (several workers, the time
-    between tasks). The total grows while running tasks yield new dependencies (a Backtest finds
+    prices each task still to run at the mean time of its family so far, else of its stage (a model
+    takes longer than a day of features), scaled by the run's observed throughput (several workers,
+    the time between tasks). The total grows while running tasks yield new dependencies (a Backtest finds
     its daily forecasts only once its inputs are ready).
 
     The counts live in ``cells``, a flat sequence of floats: pass a ``multiprocessing`` shared array
@@ -151,6 +151,8 @@ class RunProgress:
         self.clock, self.every_percent, self.every_seconds = clock, every_percent, every_seconds
         self._state: dict[str, str] = {}
         self._stage: dict[str, str] = {}
+        self._family: dict[str, str] = {}
+        self._family_time: dict[str, tuple[int, float]] = {}
         self._scheduler_pid = os.getpid()
 
     # --- what luigi found while scheduling (the process that schedules) ---
@@ -186,6 +188,8 @@ class RunProgress:
         index = STAGES.index(self._stage.get(task_id, stage_of(family))) * _PER_STAGE
         self.cells[index + 1] += 1
         self.cells[index + 3] += seconds or 0.0
+        done, spent = self._family_time.get(family, (0, 0.0))
+        self._family_time[family] = (done + 1, spent + (seconds or 0.0))
         self._state[task_id] = "done"
 
     def failed(self, task_id: str, family: str) -> None:
@@ -205,21 +209,34 @@ class RunProgress:
         return out
 
     def eta_seconds(self) -> float | None:
-        """Seconds until every counted task has run, or None before the first one finished."""
+        """Seconds until every counted task has run, or None before the first one finished.
+
+        Each task still to run is priced at the mean time of its family so far (a day's fetch is not
+        a year's), else of its stage, else of every task; the sum is scaled by the run's observed
+        throughput (several workers, the time between tasks).
+        """
         finished = sum(self.cells[n * _PER_STAGE + 1] for n in range(len(STAGES)))
         spent = sum(self.cells[n * _PER_STAGE + 3] for n in range(len(STAGES)))
         started = self.cells[_STARTED]
         if not finished or not started:
             return None
         overall_mean = spent / finished
-        work = 0.0
+        stage_mean = {}
         for number, stage in enumerate(STAGES):
-            total, done, failed = self.counts().get(stage, (0, 0, 0))
             stage_done, stage_spent = self.cells[number * _PER_STAGE + 1], self.cells[number * _PER_STAGE + 3]
-            work += (total - done - failed) * (stage_spent / stage_done if stage_done else overall_mean)
+            stage_mean[stage] = stage_spent / stage_done if stage_done else overall_mean
+        if os.getpid() == self._scheduler_pid:  # the plan task by task is known here
+            work = sum(self._family_mean(self._family[t], stage_mean[self._stage[t]])
+                       for t, state in self._state.items() if state in ("maybe", "pending"))
+        else:
+            work = sum((total - done - failed) * stage_mean[stage] for stage, (total, done, failed) in self.counts().items())
         elapsed = max(self.clock() - started, 1e-9)
-        throughput = spent / elapsed if spent else 1.0  # seconds of task work per second of wall time
+        throughput = spent / elapsed  # seconds of task work per second of wall time
         return work / max(throughput, 1e-6)
+
+    def _family_mean(self, family: str, fallback: float) -> float:
+        done, seconds = self._family_time.get(family, (0, 0.0))
+        return seconds / done if done else fallback
 
     def line(self) -> str:
         """'progress 12/26 tasks (46 %), ETA 3 min 10 s; fetch 10/12, features 1/2, train 0/2, ...'."""
@@ -256,6 +273,7 @@ class RunProgress:
     def _set(self, task_id: str, family: str, state: str) -> None:
         self._state[task_id] = state
         self._stage[task_id] = stage_of(family)
+        self._family[task_id] = family
         self._recount()
 
     def _recount(self) -> None:

@@ -23,6 +23,7 @@ from pipeline.observer import RunObserver, overall_status
 from pipeline.ops.metrics import MetricsFile
 from pipeline.progress import CELLS, RunProgress, duration_text, stage_of
 from tests.conftest import REPO
+from tests.luigid_support import get, luigid  # noqa: F401 - fixture
 
 NOW = dt.datetime(2024, 7, 16, 11, 5, tzinfo=dt.timezone.utc)  # 06:05 CDT on the issue day
 LUIGI = str(Path(sys.executable).with_name("luigi"))
@@ -320,3 +321,37 @@ def test_a_backtest_shows_progress_with_percent_and_eta_and_a_rerun_counts_nothi
 
     assert again.returncode == 0, again.stderr[-3000:]
     assert metrics.read_state() == before
+
+
+def test_luigid_shows_the_progress_line_on_the_task_named_on_the_command_line(luigid, tmp_path: Path) -> None:
+    """The same line as on the terminal, through luigid's own status message and percentage."""
+    import json
+    import urllib.parse
+
+    port, _ = luigid
+    config = tmp_path / "override.yaml"
+    config.write_text(SMALL.format(logs=tmp_path / "logs"))
+    env = {**os.environ, "RTLMP_CONFIG": str(config), "RTLMP_DATA_ROOT": str(tmp_path / "data"),
+           "RTLMP_METRICS_DIR": str(tmp_path / "metrics")}
+    run = subprocess.run([LUIGI, "--module", "pipeline", "FetchRange", "--dataset", "load", "--start", "2024-07-01",
+                          "--end", "2024-07-03", "--scheduler-port", str(port)], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    query = urllib.parse.quote(json.dumps({"status": "DONE", "upstream_status": "", "search": "FetchRange"}))
+    _, body = get(f"http://127.0.0.1:{port}/api/task_list?data={query}")
+    [task] = json.loads(body)["response"].values()
+    assert task["status_message"].startswith("progress 1/1 tasks (100 %), finished in ")
+    assert task["progress_percentage"] == 100
+
+
+def test_a_task_is_priced_at_its_familys_time_before_its_stages() -> None:
+    """A year's FetchRange must not make every remaining day's fetch look like a year's."""
+    clock = Clock()
+    progress = RunProgress(clock=clock)
+    for task, family in (("range", "FetchRange"), ("day1", "FetchLoad"), ("day2", "FetchLoad"), ("day3", "FetchLoad")):
+        progress.pending(task, family)
+    progress.started("range", "FetchRange")
+    progress.succeeded("range", "FetchRange", 30.0)
+    progress.succeeded("day1", "FetchLoad", 1.0)
+    clock.now += 31
+    assert progress.eta_seconds() == pytest.approx(2 * 1.0)
