@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import pickle
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ from typing import Any
 import luigi
 
 from targets import signing
+from targets.stamp import STAMP_KEY, Stamp, why_not_current
 from targets.store import Store, join, store_for
+
+log = logging.getLogger("targets")
 
 MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
@@ -58,22 +62,46 @@ class ModelArtifactTarget(luigi.Target):
         if not (self.store.exists(self.metadata_path) and self.store.exists(self.model_path)):
             return False
         try:
-            json.loads(self.store.read_bytes(self.metadata_path))
+            return isinstance(json.loads(self.store.read_bytes(self.metadata_path)), dict)
         except ValueError:
             return False
-        return True
 
-    def write(self, model: Any, metadata: dict[str, Any]) -> dict[str, Any]:
+    def stamp(self) -> Stamp | None:
+        """What the artifact was trained from (settings and inputs), recorded in its metadata."""
+        try:
+            return Stamp.from_dict(self.metadata().get(STAMP_KEY))
+        except ArtifactError:
+            return None
+
+    def current(self, expected: Stamp) -> bool:
+        found = self.stamp() if self.exists() else None
+        return found is not None and found.made_from == expected.made_from
+
+    def set_aside(self, reason: str, why: str) -> None:
+        """Move the artifact's files out of the way, the metadata (its marker) first."""
+        for path in (self.metadata_path, self.model_path):
+            if self.store.exists(path):
+                self.store.set_aside(path, reason)
+        log.warning("%s: %s; its files were set aside (.%s-*)", self.path, why, reason)
+
+    def write(self, model: Any, metadata: dict[str, Any], stamp: Stamp | None = None) -> dict[str, Any]:
         """Write ``model`` and its signed ``metadata`` once; returns the metadata of the artifact on disk.
 
         An artifact already there with the same model file is success (a concurrent run trained the
-        identical model); one with a different model is an :class:`ArtifactError`.
+        identical model); one with a different model is an :class:`ArtifactError`. With ``stamp``, an
+        artifact there that was trained from other settings or inputs is set aside first (superseded).
         """
         blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         digest = hashlib.sha256(blob).hexdigest()
+        if stamp is not None:
+            metadata = {**metadata, STAMP_KEY: stamp.to_dict()}
         # As JSON will hold it (keys as strings, tuples as lists), so the signature verifies after reading.
         record = json.loads(json.dumps(dict(metadata, artifact_sha256=digest), default=str, allow_nan=False))
         record["signature"] = signing.sign(_signed_message(record), signing.signing_key())
+        if self.exists() and stamp is not None:
+            why = why_not_current(self.stamp(), stamp)
+            if why is not None:
+                self.set_aside("superseded", f"trained before {why}")
         if self.exists():
             return self._same_model(digest)
         if not self.store.put_once(self.model_path, blob):
@@ -102,6 +130,10 @@ class ModelArtifactTarget(luigi.Target):
 
     def load(self) -> Any:
         """Unpickle the model after verifying its signature and its digest."""
+        return pickle.loads(self.verify())  # noqa: S301 - signature and digest verified
+
+    def verify(self) -> bytes:
+        """The model file's bytes, once the metadata's signature and the file's digest verify."""
         record = self.metadata()
         if not signing.verifies(_signed_message(record), record.get("signature"), signing.signing_key()):
             raise ArtifactError(f"{self.path}: the signature of the artifact does not verify with this "
@@ -111,4 +143,4 @@ class ModelArtifactTarget(luigi.Target):
         if digest != record.get("artifact_sha256"):
             raise ArtifactError(f"{self.model_path}: SHA-256 {digest[:12]}... does not match the signed metadata "
                                 f"({str(record.get('artifact_sha256'))[:12]}...); refusing to load")
-        return pickle.loads(blob)  # noqa: S301 - signature and digest verified above
+        return blob

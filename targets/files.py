@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import pyarrow.dataset as pa_dataset
 import pyarrow.parquet as pq
 
 from targets.schema import Schema
+from targets.stamp import PARQUET_KEY, STAMP_KEY, Stamp, why_not_current
 from targets.store import LOCAL, Store, store_for
 
 log = logging.getLogger("targets")
@@ -30,7 +31,10 @@ PARQUET_MAGIC = b"PAR1"
 
 
 class FileTarget(luigi.Target):
-    """A file under a store: complete when it exists and opens (:meth:`readable`)."""
+    """A file under a store: complete when it exists and is valid (:meth:`problem` says why not)."""
+
+    #: What a file of this kind that exists but fails its check is set aside as.
+    invalid_reason = "corrupt"
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
@@ -40,78 +44,197 @@ class FileTarget(luigi.Target):
         return f"{type(self).__name__}({self.path!r})"
 
     def exists(self) -> bool:
-        return self.store.exists(self.path) and self.readable()
+        return self.store.exists(self.path) and self.problem() is None
 
     def readable(self) -> bool:
         """Whether the file opens as its format says (a truncated or garbled file does not)."""
         return True
 
-    def present_but_corrupt(self) -> bool:
-        return self.store.exists(self.path) and not self.readable()
+    def problem(self) -> str | None:
+        """None when the file is valid; else what is wrong with it, in a few words (it must exist)."""
+        return None if self.readable() else "it does not open (cut short or garbled)"
 
-    def _put(self, data: bytes) -> bool:
-        """Write ``data`` once; False when a readable file was there already (another writer won)."""
-        if self.present_but_corrupt():
-            aside = self.store.set_aside(self.path, "corrupt")
-            log.warning("%s did not open: set aside as %s and rebuilt", self.path, aside)
-        return self.store.put_once(self.path, data)
+    def present_but_corrupt(self) -> bool:
+        return self.store.exists(self.path) and self.problem() is not None
+
+    def set_aside(self, reason: str, why: str) -> str:
+        """Move the file out of the way (kept beside it for inspection) with one log line saying why."""
+        aside = self.store.set_aside(self.path, reason)
+        log.warning("%s: %s; set aside as %s", self.path, why, aside)
+        return aside
+
+    def _clear_for(self, expected: Stamp | None) -> bool:
+        """Make room for a write made under ``expected``; False when the file there is already that one.
+
+        An invalid file is set aside as ``<name>.corrupt-<token>`` (or the kind's reason); a valid one
+        made from other settings or inputs as ``<name>.superseded-<token>``, so the published history
+        is kept beside the new file.
+        """
+        if not self.store.exists(self.path):
+            return True
+        problem = self.problem()
+        if problem is not None:
+            self.set_aside(self.invalid_reason, f"{problem}: rebuilding it")
+            return True
+        if expected is None:
+            return False
+        why = why_not_current(self.stamp(), expected)
+        if why is None:
+            return False
+        self.set_aside("superseded", f"made before {why}: remaking it")
+        return True
+
+    def stamp(self) -> Stamp | None:
+        """The stamp recorded in the file (None: none, or a kind of file that carries none)."""
+        return None
+
+    def current(self, expected: Stamp) -> bool:
+        """Complete for ``expected``: the file exists, is valid and was made from those settings and inputs."""
+        if not self.exists():
+            return False
+        found = self.stamp()
+        return found is not None and found.made_from == expected.made_from
+
+    def _put(self, data: bytes, expected: Stamp | None = None) -> bool:
+        """Write ``data`` once; False when the right file was there already (another writer won)."""
+        if not self._clear_for(expected):
+            return False
+        written = self.store.put_once(self.path, data)
+        forget_footer(self.path)
+        return written
 
 
 class ParquetTarget(FileTarget):
-    """A Parquet file whose frame is checked against ``schema`` on write and on read."""
+    """A Parquet file whose frame is checked against ``schema`` on write and on read.
+
+    Its stamp is kept in the file's key-value metadata, so checking that a file is current reads
+    only its footer.
+    """
 
     def __init__(self, path: Path | str, schema: Schema) -> None:
         super().__init__(path)
         self.schema = schema
 
-    def readable(self) -> bool:
-        """The footer parses: read from the end only (two small reads, also in an object store)."""
+    def footer(self) -> pq.FileMetaData | None:
+        """The parsed footer (two small reads from the end, also in an object store); None when it does not parse."""
+        version = self.store.version(self.path)
+        if version is not None and _FOOTERS.get(self.path, (None, None))[0] == version:
+            return _FOOTERS[self.path][1]
         try:
             end = self.store.read_tail(self.path, 8)
             if len(end) != 8 or end[4:] != PARQUET_MAGIC:
-                return False
-            footer = self.store.read_tail(self.path, int.from_bytes(end[:4], "little") + 8)
-            pq.read_metadata(io.BytesIO(PARQUET_MAGIC + footer))
+                footer = None
+            else:
+                tail = self.store.read_tail(self.path, int.from_bytes(end[:4], "little") + 8)
+                footer = pq.read_metadata(io.BytesIO(PARQUET_MAGIC + tail))
         except (OSError, ValueError):  # pyarrow: ArrowInvalid (a ValueError) or an I/O error
-            return False
-        return True
+            footer = None
+        if version is not None:
+            if len(_FOOTERS) >= FOOTER_CACHE_SIZE:
+                _FOOTERS.clear()
+            _FOOTERS[self.path] = (version, footer)
+        return footer
 
-    def write(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Check ``frame`` and write it once, atomically; returns the conformed frame.
+    def readable(self) -> bool:
+        return self.footer() is not None
 
-        When another producer wrote the file first (the same bytes: daily files are produced by a
-        daily task and by a bulk range task with the same function), its file stays.
-        """
+    def problem(self) -> str | None:
+        """What the footer says is wrong: it does not parse, a declared column is missing or of the
+        wrong type, or the file holds no rows where the schema wants some. Subclasses add content checks."""
+        footer = self.footer()
+        if footer is None:
+            return "it does not open (cut short or garbled)"
+        return footer_problem(self.schema, footer)
+
+    def stamp(self) -> Stamp | None:
+        footer = self.footer()
+        if footer is None or not footer.metadata:
+            return None
+        return Stamp.from_json(footer.metadata.get(PARQUET_KEY))
+
+    def encode(self, frame: pd.DataFrame, stamp: Stamp | None = None) -> tuple[pd.DataFrame, bytes]:
+        """The conformed frame and the Parquet bytes that hold it (and ``stamp``)."""
         conformed = self.schema.conform(frame, where=self.path)
+        table = pa.Table.from_pandas(conformed, preserve_index=False)
+        if stamp is not None:
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), PARQUET_KEY: stamp.to_json().encode()})
         buffer = io.BytesIO()
-        conformed.to_parquet(buffer, index=False)
-        self._put(buffer.getvalue())
+        pq.write_table(table, buffer)
+        return conformed, buffer.getvalue()
+
+    def write(self, frame: pd.DataFrame, stamp: Stamp | None = None) -> pd.DataFrame:
+        """Check ``frame`` and write it once, atomically, with ``stamp``; returns the conformed frame.
+
+        A file already there that is invalid, or current for other settings or inputs, is set aside
+        first. A current one stays (daily files are produced by a daily task and by a bulk range task
+        with the same function, so it holds the same rows).
+        """
+        conformed, data = self.encode(frame, stamp)
+        self._put(data, stamp)
         return conformed
 
-    def write_once(self, frame: pd.DataFrame) -> bool:
-        """Write unless the file exists already; False when another producer wrote it first."""
-        if self.exists():
+    def write_once(self, frame: pd.DataFrame, stamp: Stamp | None = None) -> bool:
+        """Write unless the right file exists already; False when it did (or another producer won)."""
+        if self.exists() and (stamp is None or self.current(stamp)):
             return False
-        conformed = self.schema.conform(frame, where=self.path)
-        buffer = io.BytesIO()
-        conformed.to_parquet(buffer, index=False)
-        return self._put(buffer.getvalue())
+        _, data = self.encode(frame, stamp)
+        return self._put(data, stamp)
 
     def read(self) -> pd.DataFrame:
         """The file's frame, checked against the schema."""
         source = self.path if self.store is LOCAL else io.BytesIO(self.store.read_bytes(self.path))
         return self.schema.conform(pd.read_parquet(source), where=self.path, check_key=False)
 
-    def write_csv_twin(self, frame: pd.DataFrame) -> str:
-        """A CSV copy beside the Parquet file (for spreadsheet users), also written once and atomically."""
-        conformed = self.schema.conform(frame, where=self.path)
-        csv = CsvTarget(self.csv_path)
-        csv.write(conformed)
-        return csv.path
 
-    @property
-    def csv_path(self) -> str:
-        return self.path.removesuffix(".parquet") + ".csv"
+def footer_problem(schema: Schema, footer: pq.FileMetaData) -> str | None:
+    """What the footer of a file of ``schema`` says is wrong with it (None: nothing)."""
+    try:
+        arrow = footer.schema.to_arrow_schema()
+    except (ValueError, TypeError) as exc:  # pragma: no cover - a footer that parses but has no arrow schema
+        return f"its schema does not read ({exc})"
+    names = set(arrow.names)
+    missing = [c for c in schema.columns if c not in names]
+    if missing:
+        return f"missing column(s) {missing} of {schema.name}"
+    if schema.extra is None:
+        extra = sorted(names - set(schema.columns) - {"__index_level_0__"})
+        if extra:
+            return f"unexpected column(s) {extra} for {schema.name}"
+    if footer.num_rows == 0 and not schema.allow_empty:
+        return "it holds no rows"
+    for column, kind in schema.columns.items():
+        if not _ARROW_KINDS[kind](arrow.field(column).type) and footer.num_rows:
+            return f"column '{column}' holds {arrow.field(column).type}, not {kind}"
+    return None
+
+
+def _is_utc(kind: pa.DataType) -> bool:
+    return pa.types.is_timestamp(kind) and kind.tz in ("UTC", "+00:00", "Etc/UTC")
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+
+
+_ARROW_KINDS = {
+    "utc": _is_utc,
+    "date": lambda t: pa.types.is_date(t) or pa.types.is_timestamp(t),
+    "str": _is_text,
+    "float": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+    "int": pa.types.is_integer,
+    "bool": pa.types.is_boolean,
+}
+
+# Parsed footers of local files, keyed by path and checked against the file's identity (inode, size,
+# modification time): each file's footer is read once per process however often it is checked.
+FOOTER_CACHE_SIZE = 200_000
+_FOOTERS: dict[str, tuple[str, pq.FileMetaData | None]] = {}
+
+
+def forget_footer(path: str) -> None:
+    _FOOTERS.pop(path, None)
 
 
 def read_many(targets: Sequence[ParquetTarget]) -> pd.DataFrame:
@@ -134,28 +257,55 @@ def read_many(targets: Sequence[ParquetTarget]) -> pd.DataFrame:
     return targets[0].schema.conform(table.to_pandas(), where=where, check_key=False)
 
 
-class CsvTarget(FileTarget):
-    def write(self, frame: pd.DataFrame) -> None:
-        text = frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
-        self._put(text.encode())
-
-
 class JsonTarget(FileTarget):
-    """A small JSON document (records, metrics), written once and atomically."""
+    """A small JSON document (records, metrics), written once and atomically.
+
+    A mapping can carry a stamp (under :data:`targets.stamp.STAMP_KEY`); :meth:`read` returns the
+    document without it. ``validate`` (optional) checks the document's shape and says what is
+    wrong, so a record replaced by something else (``[]``) counts as invalid, not as a record.
+    """
+
+    def __init__(self, path: Path | str, validate: Callable[[Any], str | None] | None = None) -> None:
+        super().__init__(path)
+        self.validate = validate
+
+    def _document(self) -> Any:
+        return json.loads(self.store.read_bytes(self.path))
 
     def readable(self) -> bool:
-        try:
-            json.loads(self.store.read_bytes(self.path))
-        except (OSError, ValueError):
-            return False
-        return True
+        return self.problem() is None
 
-    def write(self, payload: Any) -> None:
+    def problem(self) -> str | None:
+        try:
+            document = self._document()
+        except (OSError, ValueError):
+            return "it is not valid JSON (cut short or garbled)"
+        if self.validate is not None:
+            if isinstance(document, dict):
+                document = {k: v for k, v in document.items() if k != STAMP_KEY}
+            return self.validate(document)
+        return None
+
+    def write(self, payload: Any, stamp: Stamp | None = None) -> None:
+        if stamp is not None:
+            if not isinstance(payload, dict):
+                raise TypeError(f"{self.path}: only a mapping can carry a stamp, not {type(payload).__name__}")
+            payload = {**payload, STAMP_KEY: stamp.to_dict()}
         text = json.dumps(payload, indent=2, sort_keys=True, default=str, allow_nan=False)
-        self._put((text + "\n").encode())
+        self._put((text + "\n").encode(), stamp)
 
     def read(self) -> Any:
-        return json.loads(self.store.read_bytes(self.path))
+        document = self._document()
+        if isinstance(document, dict):
+            document.pop(STAMP_KEY, None)
+        return document
+
+    def stamp(self) -> Stamp | None:
+        try:
+            document = self._document()
+        except (OSError, ValueError):
+            return None
+        return Stamp.from_dict(document.get(STAMP_KEY)) if isinstance(document, dict) else None
 
 
 class TextTarget(FileTarget):

@@ -11,7 +11,10 @@ instead of reusing stale ones.
     models/<D>/<tag>/                           model artifact trained on D (model.pkl + metadata.json)
     models/<D>/<tag>.decision.json              gate decision for that artifact (accepted / rejected)
     models/<D>/<tag>.failed.json                the training run for that artifact failed (retain current model)
-    forecasts/<D>/forecast.parquet (+ .csv)     the published forecast issued on D (+ forecast.png chart)
+    serving/<tag>/<D>.json                      which model serves the forecast of D, and why
+    serving/<tag>/cached-inputs/<D>.json        the same for the cached-inputs fallback (gated models only)
+    forecasts/<D>/forecast.parquet              the published forecast issued on D, with its twins
+      forecast.csv, forecast_wide.csv           (see targets.forecast_files) and forecast.png (chart)
     forecasts/<D>/shards/<tag>.parquet          one shard's part of it (with market.shard_size)
     backtests/<start>_<end>/                    predictions.parquet, metrics.json, report.html, *.png
     backtests/weekly/<D>/                       the weekly backtest run on D: comparison.json, report.html
@@ -26,12 +29,14 @@ paths are strings built by :func:`targets.store.join`, the same for both.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from targets import schemas
 from targets.artifact import ModelArtifactTarget
 from targets.files import BytesTarget, JsonLinesTarget, JsonTarget, ParquetTarget, TextTarget
+from targets.forecast_files import ForecastShape, ForecastTarget
 from targets.store import is_remote, join, store_for
 
 
@@ -46,11 +51,15 @@ class Tags:
 
 
 class Layout:
-    """The data root's files. ``tags`` is needed only for the folders that depend on settings."""
+    """The data root's files. ``tags`` is needed only for the folders that depend on settings;
+    ``forecast_shape`` (the configured nodes, thresholds and horizon of an issue day) makes a
+    forecast that does not hold exactly those rows invalid."""
 
-    def __init__(self, root: Path | str, tags: Tags | None = None) -> None:
+    def __init__(self, root: Path | str, tags: Tags | None = None,
+                 forecast_shape: Callable[[dt.date], ForecastShape] | None = None) -> None:
         self.root = str(root)
         self._tags = tags
+        self._forecast_shape = forecast_shape
 
     def _path(self, *parts: str) -> str:
         return join(self.root, *parts)
@@ -93,25 +102,19 @@ class Layout:
     def model_decision(self, train_day: dt.date) -> JsonTarget:
         return JsonTarget(self._path("models", train_day.isoformat(), f"{self.tags.model}.decision.json"))
 
-    def gate_records(self, train_days: list[dt.date]) -> dict[dt.date, dict]:
-        """The gate decisions on disk among ``train_days``, keyed by train day."""
-        records = {}
-        for day in train_days:
-            target = self.model_decision(day)
-            if target.exists():
-                records[day] = target.read()
-        return records
-
-    def failed_models(self, train_days: list[dt.date]) -> set[dt.date]:
-        """The train days among ``train_days`` with a failure record (training failed, or the artifact was invalid)."""
-        return {day for day in train_days if self.model_failure(day).exists()}
-
     def model_failure(self, train_day: dt.date) -> JsonTarget:
         return JsonTarget(self._path("models", train_day.isoformat(), f"{self.tags.model}.failed.json"))
 
+    def serving(self, day: dt.date, cached_inputs: bool = False) -> JsonTarget:
+        """The serving record of the forecast issued on ``day`` (which model, which forecaster per threshold, why)."""
+        folder = ("serving", self.tags.model, *(("cached-inputs",) if cached_inputs else ()))
+        return JsonTarget(self._path(*folder, f"{day.isoformat()}.json"))
+
     # --- forecasts and backtests ----------------------------------------------------------------
-    def forecast(self, day: dt.date) -> ParquetTarget:
-        return ParquetTarget(self._path("forecasts", day.isoformat(), "forecast.parquet"), schemas.FORECAST)
+    def forecast(self, day: dt.date) -> ForecastTarget:
+        shape = (lambda: self._forecast_shape(day)) if self._forecast_shape is not None else None
+        return ForecastTarget(self._path("forecasts", day.isoformat(), "forecast.parquet"), schemas.FORECAST, day,
+                              shape)
 
     def shard_forecast(self, day: dt.date) -> ParquetTarget:
         """One shard's part of the forecast issued on ``day`` (sharded configurations)."""

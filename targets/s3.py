@@ -173,6 +173,10 @@ class S3Store:
         self._seen[path] = found
         return found
 
+    def version(self, path: str) -> str | None:
+        """None: objects are not versioned cheaply here, so nothing read from them is cached."""
+        return None
+
     def _head(self, path: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
 

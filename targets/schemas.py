@@ -145,6 +145,11 @@ FORECAST = Schema(
         "probability": "float",
         "model_id": "str",
         "status": "str",
+        # For bidding: the CPT operating day, ERCOT's hour ending (1..24) and DSTFlag (True on the
+        # second, standard-time copy of the repeated hour of a fall-back day).
+        "delivery_date": "date",
+        "hour_ending": "int",
+        "dst_flag": "bool",
     },
     key=("node", "threshold", "interval_start"),
 )

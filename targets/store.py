@@ -21,8 +21,11 @@ Paths are strings: a local path, or ``s3://bucket/key``; :func:`join` builds the
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import re
 import secrets
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -32,10 +35,15 @@ from targets.errors import StoreError
 __all__ = ["LOCAL", "LocalStore", "Store", "StoreError", "is_remote", "join", "parent", "reset_remote", "shown", "store_for"]
 
 TMP_MARK = ".tmp-"
+# A temporary file older than this is debris whatever its pid says (a writer on another machine).
+DEBRIS_AGE_S = 24 * 3600
+_DEBRIS = re.compile(r"^\..+" + re.escape(TMP_MARK) + r"(?P<pid>\d+)-[0-9a-f]+$")
+log = logging.getLogger("targets")
 
 
 class Store(Protocol):
     def exists(self, path: str) -> bool: ...
+    def version(self, path: str) -> str | None: ...
     def read_bytes(self, path: str) -> bytes: ...
     def read_tail(self, path: str, size: int) -> bytes: ...
     def read_many(self, paths: Sequence[str]) -> list[bytes]: ...
@@ -54,10 +62,26 @@ def _umask() -> int:
 
 
 class LocalStore:
-    """Files on a local (or mounted) filesystem."""
+    """Files on a local (or mounted) filesystem.
+
+    A writer killed with SIGKILL cannot remove its temporary file: the first write of a process into
+    a folder sweeps such debris (``.<name>.tmp-<pid>-<token>`` of a process that no longer runs, or
+    older than :data:`DEBRIS_AGE_S` whatever its pid: another machine's, on a shared filesystem).
+    """
+
+    def __init__(self) -> None:
+        self._swept: set[str] = set()
 
     def exists(self, path: str) -> bool:
         return os.path.isfile(path)
+
+    def version(self, path: str) -> str | None:
+        """The file's identity on disk (inode, size, modification time): it changes whenever the file does."""
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
 
     def read_bytes(self, path: str) -> bytes:
         return Path(path).read_bytes()
@@ -74,6 +98,7 @@ class LocalStore:
     def _temporary(self, path: str, data: bytes) -> str:
         folder, name = os.path.split(path)
         os.makedirs(folder or ".", exist_ok=True)
+        self._sweep(folder or ".")
         tmp = os.path.join(folder, f".{name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
         descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_umask())
         try:
@@ -128,6 +153,25 @@ class LocalStore:
         os.replace(path, aside)
         return aside
 
+    def _sweep(self, folder: str) -> None:
+        """Remove the temporary files killed writers left in ``folder`` (once per folder and process)."""
+        if folder in self._swept:
+            return
+        self._swept.add(folder)
+        now = time.time()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                match = _DEBRIS.match(entry.name)
+                if match is None or int(match["pid"]) == os.getpid():
+                    continue
+                try:
+                    age = now - entry.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+                if age > DEBRIS_AGE_S or not _alive(int(match["pid"])):
+                    _remove(entry.path)
+                    log.info("removed %s, left by a writer that was killed", entry.path)
+
     def check_writable(self, root: str) -> None:
         """Create ``root`` if needed and prove a file can be written in it."""
         if os.path.exists(root) and not os.path.isdir(root):
@@ -141,6 +185,17 @@ class LocalStore:
 
     def describe(self, root: str) -> str:
         return os.path.abspath(root)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it runs, as another user
+        return True
+    return True
 
 
 def _remove(path: str) -> None:
