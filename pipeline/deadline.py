@@ -19,7 +19,6 @@ from pipeline.ops import status
 from pipeline.ops.base import Operations
 from pipeline.ops.deadline import check, describe, state
 from pipeline.ops.runner import LuigiProcess
-from targets import Layout
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     clock = clocks.fixed(args.now) if args.now else clocks.utc_now
     if args.dry_run:
-        current = state(clock(), config.deadlines.dam_closure, Layout(config.data_root))
+        layout = Operations(config=config, runner=LuigiProcess()).tagged_layout
+        current = state(clock(), config.deadlines.dam_closure, layout)
     else:
         logs.setup(config.logging, secrets=logs.secret_variables(config))
         current = check(Operations(config=config, runner=LuigiProcess(), clock=clock))

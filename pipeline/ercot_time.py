@@ -146,6 +146,24 @@ def local_hour_of(timestamps: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(pd.DatetimeIndex(timestamps).tz_convert(CPT).hour, dtype=np.int64)
 
 
+def hour_ending_of(starts: pd.Series | pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ERCOT's delivery date, hour ending (1..24) and DSTFlag of the hours starting at ``starts`` (UTC).
+
+    The bid-sheet view of an hour: on the fall-back day the repeated wall-clock hour 01:00-02:00 is
+    HE 02 twice, the second (standard-time) copy flagged True; on the spring-forward day HE 03 does
+    not exist (HE 02 is followed by HE 04).
+    """
+    index = pd.DatetimeIndex(starts)
+    if index.tz is None:
+        raise ErcotTimeError("hour_ending_of needs tz-aware UTC timestamps")
+    local = index.tz_convert(CPT)
+    wall = local.tz_localize(None)
+    previous_wall = (index - HOUR).tz_convert(CPT).tz_localize(None)
+    # Only when the clock falls back does an hour start at the same wall-clock time as the hour before it.
+    repeated = np.asarray(wall == previous_wall)
+    return np.asarray(local.date), np.asarray(local.hour + 1, dtype=np.int64), repeated
+
+
 def days(start: dt.date, end: dt.date) -> list[dt.date]:
     """Every date in [start, end] inclusive."""
     count = (end - start).days + 1

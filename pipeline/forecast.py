@@ -1,13 +1,16 @@
 """The published forecast: one row per (node, threshold, target hour), the public contract.
 
 Columns (DESIGN 3.3): forecast_date, issued_at, node, threshold, interval_start, horizon_h,
-probability, model_id, status. ``status`` is ``ok`` or the fallback used (``fallback_*``).
+probability, model_id, status, and for bidding delivery_date, hour_ending and dst_flag (ERCOT's
+operating day, hour ending and DSTFlag of the hour). ``status`` is ``ok``, ``degraded_inputs``
+(an input was set aside as implausible, or too many model inputs were missing) or the fallback
+used (``fallback_*``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,6 +20,7 @@ from pipeline.catalogue import HORIZON_HOURS
 from targets.schemas import FORECAST
 
 STATUS_OK = "ok"
+STATUS_DEGRADED = "degraded_inputs"
 STATUS_CACHED_INPUTS = "fallback_cached_inputs"
 STATUS_PREVIOUS = "fallback_previous"
 
@@ -28,11 +32,12 @@ def forecast_frame(
     forecast_date: dt.date,
     issued_at: pd.Timestamp,
     model_id: str | Sequence[str],
-    status: str = STATUS_OK,
+    status: str | Mapping[str, str] = STATUS_OK,
 ) -> pd.DataFrame:
     """Long contract frame from feature rows and their [rows, thresholds] probabilities.
 
     ``model_id``: one id, or one per threshold (a threshold served by a baseline names it).
+    ``status``: one for every row, or one per node (a node whose inputs are degraded says so).
     """
     if probabilities.shape != (len(features), len(thresholds)):
         raise ValueError(f"probabilities of shape {probabilities.shape} do not match "
@@ -55,9 +60,24 @@ def forecast_frame(
     frame = pd.concat(blocks, ignore_index=True)
     frame.insert(0, "forecast_date", [forecast_date] * len(frame))
     frame.insert(1, "issued_at", pd.DatetimeIndex([issued_at] * len(frame)))
-    frame["status"] = status
+    frame["status"] = status if isinstance(status, str) else frame["node"].map(dict(status)).fillna(STATUS_OK)
     frame = frame.sort_values(["node", "threshold", "interval_start"], kind="stable").reset_index(drop=True)
-    return FORECAST.conform(frame)
+    return FORECAST.conform(with_bid_columns(frame))
+
+
+def overall_status(frame: pd.DataFrame) -> str:
+    """One status for a whole forecast: the fallback used, else degraded_inputs if any node is, else ok."""
+    statuses = set(frame["status"])
+    fallbacks = sorted(s for s in statuses if s.startswith("fallback_"))
+    if fallbacks:
+        return fallbacks[0]
+    return STATUS_DEGRADED if STATUS_DEGRADED in statuses else STATUS_OK
+
+
+def with_bid_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus ERCOT's delivery date, hour ending and DSTFlag of each row's ``interval_start``."""
+    delivery, hour_ending, dst_flag = ercot_time.hour_ending_of(frame["interval_start"])
+    return frame.assign(delivery_date=delivery, hour_ending=hour_ending, dst_flag=dst_flag)
 
 
 def republished(previous: pd.DataFrame, forecast_date: dt.date, issued_at: pd.Timestamp,
@@ -90,4 +110,4 @@ def republished(previous: pd.DataFrame, forecast_date: dt.date, issued_at: pd.Ti
     frame.insert(0, "forecast_date", [forecast_date] * len(frame))
     frame.insert(1, "issued_at", pd.DatetimeIndex([issued_at] * len(frame)))
     frame["status"] = STATUS_PREVIOUS
-    return FORECAST.conform(frame)
+    return FORECAST.conform(with_bid_columns(frame))

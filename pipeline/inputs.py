@@ -18,6 +18,8 @@ from pipeline.sources import Source, Sources
 #: Canonical datasets the feature step reads (rt_prices is read through its hourly aggregate).
 FEATURE_DATASETS = ("dam_prices", "ancillary_prices", "load", "load_forecast", "renewables", "renewables_forecast",
                     "weather", "weather_forecast")
+#: The hourly aggregate of the real-time prices, read by the feature step and the labels.
+RT_HOURLY = "rt_hourly"
 
 
 def _lookback(settings: FeatureSettings) -> int:
@@ -57,6 +59,15 @@ def input_day_bounds(dataset: str, source: Source | None, first_issue: dt.date, 
     days = [d for issue in (first_issue, last_issue)
             for d in asof.required_days(dataset, source.name, issue, settings.issue_time, _lookback(settings))]
     return (min(days), max(days)) if days else None
+
+
+def needed_days(issue_days: list[dt.date], settings: FeatureSettings, sources: Sources) -> dict[str, list[dt.date]]:
+    """Key days of every input the features of ``issue_days`` read (real-time prices as ``rt_hourly``)."""
+    needed = {dataset: sorted({d for issue in issue_days
+                               for d in input_days(dataset, sources.for_dataset(dataset), issue, settings)})
+              for dataset in FEATURE_DATASETS}
+    needed[RT_HOURLY] = sorted({d for issue in issue_days for d in price_days(sources.market, issue, settings)})
+    return needed
 
 
 def outcome_days(issue_day: dt.date) -> list[dt.date]:

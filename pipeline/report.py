@@ -22,26 +22,38 @@ import sys
 
 def _forecast_command(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
+    from pipeline.configured import Configured
     from pipeline.render.forecast import forecast_chart, source_label, summary_table
+    from pipeline.settings import Settings
+    from pipeline.sources import Sources
     from targets import Layout
     from targets.files import BytesTarget
     from targets.store import shown
 
     config = load_config()
-    target = Layout(config.data_root).forecast(args.date)
-    if target.present_but_corrupt():
-        print(f"the forecast file {target.path} does not open (cut short or corrupt); rebuild it with: "
-              f"luigi --module pipeline DailyInference --date {args.date} --local-scheduler", file=sys.stderr)
+    sources = Sources.from_config(config)
+    target = Configured(Settings.from_config(config, sources), sources).layout.forecast(args.date)
+    problem = target.problem() if target.store.exists(target.path) else None
+    if problem is not None:
+        print(f"the forecast file {target.path} is invalid ({problem}), so no forecast for {args.date} is published; "
+              f"rebuild it with: luigi --module pipeline DailyInference --date {args.date} --local-scheduler",
+              file=sys.stderr)
         return 1
     if not target.exists():
         print(f"no forecast for {args.date} at {target.path} "
               f"(run: luigi --module pipeline DailyInference --date {args.date} --local-scheduler)", file=sys.stderr)
         return 1
+    target.repair_twins()
     forecast = target.read()
+    stamp = target.stamp()
     print(f"Forecast file: {shown(target.path)}")
     print(f"CSV copy:      {shown(target.csv_path)}")
+    print(f"Bid sheet:     {shown(target.wide_path)} (one row per node, threshold and operating day, HE01..HE24)")
     if config.sources.market == "synthetic":
         print("Data source:   SIMULATED market (the embedded ERCOT-like simulator), not real ERCOT prices")
+    degraded = (stamp.notes.get("degraded") or {}) if stamp else {}
+    for dataset, why in sorted(degraded.items()):
+        print(f"Degraded input: {dataset}: {why}")
     print()
     print(summary_table(forecast, args.top))
     if args.chart:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from pipeline import clock as clocks
 from pipeline.config import Config
+from pipeline.configured import Configured
 from pipeline.ops.alerts import Alert, Severity, send
 from pipeline.ops.runner import Runner
 from pipeline.settings import Settings
@@ -34,13 +35,19 @@ class Operations:
         return Layout(self.config.data_root)
 
     @functools.cached_property
+    def configured(self) -> Configured:
+        """The configuration's settings, and the layout, lineage and model records that follow."""
+        sources = Sources.from_config(self.config)
+        return Configured(Settings.from_config(self.config, sources), sources)
+
+    @property
     def settings(self) -> Settings:
-        return Settings.from_config(self.config, Sources.from_config(self.config))
+        return self.configured.settings
 
     @property
     def tagged_layout(self) -> Layout:
-        """The data root with the settings' tags: features and models too."""
-        return Layout(self.config.data_root, self.settings.tags)
+        """The data root with the settings' tags (features, models) and the configured forecast shape."""
+        return self.configured.layout
 
     def sleep(self, seconds: float) -> bool:
         return self.wait(seconds) if self.wait is not None else self.stop.wait(seconds)

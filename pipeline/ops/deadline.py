@@ -24,6 +24,7 @@ from pipeline import ercot_time
 from pipeline.config import DamClosure
 from pipeline.ops.alerts import in_background
 from pipeline.ops.base import Operations
+from pipeline.forecast import overall_status
 from pipeline.ops.fallbacks import publish_fallback
 from pipeline.ops.runner import default_luigi, use_central_scheduler
 from targets import Layout
@@ -48,11 +49,15 @@ def times(day: dt.date, dam: DamClosure) -> tuple[dt.datetime, dt.datetime]:
 
 
 def state(now: dt.datetime, dam: DamClosure, layout: Layout) -> DeadlineState:
+    """Today's forecast against the deadline; a forecast file that fails its check counts as missing."""
     day = ercot_time.operating_day(now)
     risk_at, closes_at = times(day, dam)
     forecast = layout.forecast(day)
-    complete = forecast.exists()
-    status = str(forecast.read()["status"].iloc[0]) if complete else None
+    problem = forecast.problem() if forecast.store.exists(forecast.path) else None
+    if problem is not None:
+        log.error("the forecast for %s at %s is invalid (%s): it counts as missing", day, forecast.path, problem)
+    complete = forecast.store.exists(forecast.path) and problem is None
+    status = overall_status(forecast.read()) if complete else None
     return DeadlineState(day, risk_at, closes_at, complete, status, at_risk=not complete and now >= risk_at)
 
 
@@ -65,7 +70,9 @@ def check(ops: Operations, luigi_binary: str | None = None) -> DeadlineState:
     """Alert and publish the fallback when today's forecast is late; the state afterwards."""
     now = ops.clock()
     dam = ops.config.deadlines.dam_closure
-    current = state(now, dam, ops.layout)
+    current = state(now, dam, ops.tagged_layout)
+    if current.complete:
+        ops.tagged_layout.forecast(current.day).repair_twins()
     if not current.at_risk:
         log.info("deadline check for %s: %s", current.day,
                  f"forecast published ({current.status})" if current.complete else f"alert time {_local(current.risk_at)} not reached")
@@ -91,7 +98,7 @@ def check(ops: Operations, luigi_binary: str | None = None) -> DeadlineState:
                       "see logs/error.log.", "inference", day, key=f"deadline_missed:{day.isoformat()}")
     if risk is not None:
         risk.wait()
-    return state(ops.clock(), dam, ops.layout)
+    return state(ops.clock(), dam, ops.tagged_layout)
 
 
 def _alert_risk(ops: Operations, current: DeadlineState, now: dt.datetime) -> None:

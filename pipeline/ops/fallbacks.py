@@ -5,9 +5,13 @@
   inputs are still missing at 06:00;
 * inference fails (``use_previous_forecast``): the previous forecast re-labelled
   ``fallback_previous`` (``PublishPreviousForecast``);
-* retraining fails (``retain_current_model``): a failure record is left for the candidate, so the
-  morning's forecast is served by the current model (the rule of :mod:`pipeline.registry`) instead
-  of training again.
+* retraining fails (``retain_current_model``): a failure record is left for the candidate of every
+  shard, so the morning's forecast is served by the current model (the rule of
+  :mod:`pipeline.registry`, applied by :class:`~pipeline.model_records.ModelRecords`) instead of
+  training again.
+
+A forecast that exists but is invalid (wrong schema, wrong rows, impossible probabilities) counts
+as missing here: the fallback is published over it (the invalid file set aside).
 """
 
 from __future__ import annotations
@@ -16,8 +20,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from pipeline import registry
-from pipeline.forecast import STATUS_CACHED_INPUTS, STATUS_PREVIOUS
+from pipeline.forecast import STATUS_CACHED_INPUTS, STATUS_PREVIOUS, overall_status
 from pipeline.ops.base import Operations
 
 log = logging.getLogger("pipeline.jobs")
@@ -28,7 +31,7 @@ def fallback_steps(ops: Operations, day: dt.date) -> list[tuple[str, list[str]]]
     steps: list[tuple[str, list[str]]] = []
     recovery = ops.config.error_recovery
     if recovery.data_fetching.fallback == "use_cached_data":
-        if ops.tagged_layout.features(day).exists():
+        if all(part.layout.features(day).exists() for part in ops.configured.shards()):
             log.info("the features of %s were built, so its inputs were fetched: no cached-inputs fallback", day)
         else:
             steps.append((STATUS_CACHED_INPUTS, ["DailyInference", "--date", day.isoformat(), "--cached-inputs"]))
@@ -40,7 +43,7 @@ def fallback_steps(ops: Operations, day: dt.date) -> list[tuple[str, list[str]]]
 def publish_fallback(ops: Operations, day: dt.date, luigi_binary: str, central: bool, timeout_s: float,
                      keep_open: Sequence[int] = ()) -> str | None:
     """Publish the configured fallback forecast for ``day``; the status it carries, or None if none could be."""
-    forecast = ops.layout.forecast(day)
+    forecast = ops.tagged_layout.forecast(day)
     for status, task in fallback_steps(ops, day):
         if forecast.exists():
             break
@@ -54,22 +57,24 @@ def publish_fallback(ops: Operations, day: dt.date, luigi_binary: str, central: 
             log.error("the %s fallback for %s failed (exit code %d)", status, day, outcome.retcode)
     if not forecast.exists():
         return None
-    return str(forecast.read()["status"].iloc[0])
+    forecast.repair_twins()
+    return overall_status(forecast.read())
 
 
 def retain_current_model(ops: Operations, today: dt.date) -> str | None:
-    """Mark the candidate of the newest cadence date failed (unless gated); the id of the model that serves.
+    """Mark the candidate of the newest cadence date failed in every shard (unless gated); the models that serve.
 
-    The serving model is named by the same rule inference applies (:func:`pipeline.registry.serving`),
-    so an alert never names another model than the one forecasts actually use.
+    The serving models are named by the same rule inference applies, so an alert never names
+    another model than the one forecasts actually use.
     """
     if ops.config.error_recovery.model_retraining.fallback != "retain_current_model":
         return None
-    layout, cadence = ops.tagged_layout, ops.settings.cadence
-    newest = cadence.newest(today)
-    failure = layout.model_failure(newest)
-    if not layout.model_decision(newest).exists() and not failure.exists():
-        failure.write({"status": "failed", "train_date": newest.isoformat(), "error": "the retraining job failed"})
-    dates = cadence.back_from(today)
-    serving = registry.serving(today, layout.gate_records(dates), cadence, layout.failed_models(dates))
-    return serving.model_id if serving is not None else "none on disk yet"
+    newest = ops.settings.cadence.newest(today)
+    serving = []
+    for part in ops.configured.shards():
+        records = part.records
+        if records.decision(newest) is None:
+            records.record_failure(newest, "failed", "the retraining job failed")
+        current = records.current_serving(today)
+        serving.append(current.model_id if current is not None else "none on disk yet")
+    return ", ".join(dict.fromkeys(serving))

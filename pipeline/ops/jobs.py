@@ -167,7 +167,7 @@ def _conclude(ops: Operations, job: str, today: dt.date, outcome: RunOutcome, at
 
 def _inference_fallback(ops: Operations, today: dt.date, detail: str, result: Callable[..., JobResult], status: str,
                         luigi_binary: str, central: bool, keep_open: tuple[int, ...]) -> JobResult:
-    forecast = ops.layout.forecast(today)
+    forecast = ops.tagged_layout.forecast(today)
     if forecast.exists():
         # Only catch-up days failed; today's forecast is out.
         ops.alert("job_failed", "warning", f"inference run of {today} failed for earlier days", detail, "inference",

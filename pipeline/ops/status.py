@@ -18,15 +18,18 @@ import html
 import logging
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from pipeline import ercot_time
 from pipeline.config import Config
+from pipeline.configured import Configured
 from pipeline.ops import deadline
 from pipeline.render.forecast import forecast_chart
+from pipeline.settings import Settings
+from pipeline.sources import Sources
 from targets import Layout
 from targets.files import JsonLinesTarget
 
@@ -43,6 +46,7 @@ class LatestForecast:
     day: dt.date
     frame: pd.DataFrame
     chart_png: bytes | None
+    degraded: dict[str, str] = field(default_factory=dict)  # dataset -> why (the forecast's metadata)
 
 
 @dataclass(frozen=True)
@@ -74,13 +78,18 @@ def newest_forecast_day(layout: Layout, today: dt.date, days_back: int = 14) -> 
 
 
 def collect(config: Config, now: dt.datetime) -> StatusView:
-    layout = Layout(config.data_root)
+    """What the page shows; a forecast file that fails its check counts as missing (never a traceback)."""
+    sources = Sources.from_config(config)
+    layout = Configured(Settings.from_config(config, sources), sources).layout
     today = ercot_time.operating_day(now)
     latest = None
     day = newest_forecast_day(layout, today)
     if day is not None:
-        frame = layout.forecast(day).read()
-        latest = LatestForecast(day, frame, forecast_chart(frame))
+        target = layout.forecast(day)
+        frame = target.read()
+        stamp = target.stamp()
+        degraded = dict((stamp.notes.get("degraded") or {}) if stamp else {})
+        latest = LatestForecast(day, frame, forecast_chart(frame), degraded)
     schedules = {job: (getattr(config.scheduler, job).enabled, getattr(config.scheduler, job).cron_expression)
                  for job in JOB_ORDER}
     return StatusView(
@@ -213,6 +222,9 @@ def _forecast_section(latest: LatestForecast | None) -> str:
         encoded = base64.b64encode(latest.chart_png).decode("ascii")
         parts.append(f'<img class="chart" id="forecast-chart" alt="spike probability by hour" '
                      f'src="data:image/png;base64,{encoded}">')
+    if latest.degraded:
+        items = "".join(f"<li>{_e(dataset)}: {_e(why)}</li>" for dataset, why in sorted(latest.degraded.items()))
+        parts.append(f'<p class="warn" id="forecast-degraded">Degraded inputs:</p><ul>{items}</ul>')
     peaks = frame.groupby(["node", "threshold"], sort=True)["probability"].max().reset_index()
     rows = [[_td(r.node), _td(f"${r.threshold:g}", "num"), _td(f"{r.probability:.1%}", "num")] for r in peaks.itertuples()]
     parts.append(_table("forecast-peaks", ["node", "threshold", "peak hourly probability (72 h)"], rows, "empty forecast"))

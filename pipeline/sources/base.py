@@ -39,6 +39,9 @@ class Source(ABC):
 
     #: Distinguishes configurations of one source that yield different data (seed, node set).
     storage_suffix: str = ""
+    #: Changes whenever this source starts producing different data for the same key (e.g. a new
+    #: version of the simulator), so every raw file read from it before is read again.
+    data_version: str = "1"
 
     @property
     def storage_key(self) -> str:
@@ -57,6 +60,19 @@ class Source(ABC):
         day that then fails to fetch is an error.
         """
         return dataset in self.datasets
+
+    def fingerprint(self, dataset: str, day: dt.date) -> str:
+        """What identifies the data this source gives for (``dataset``, ``day``) now.
+
+        A raw file records it; when it changes (a re-downloaded archive file, a new simulator), the
+        raw file is read again and everything made from it is remade. Sources that cannot tell without
+        fetching (network services) keep the default, a constant: once fetched, a file is kept.
+        """
+        return f"{self.name}:v{self.data_version}"
+
+    def describe(self, dataset: str, day: dt.date) -> str:
+        """Where (``dataset``, ``day``) comes from, for people: the source, or the files it is read from."""
+        return self.name
 
     @abstractmethod
     def fetch(self, dataset: str, day: dt.date) -> pd.DataFrame:

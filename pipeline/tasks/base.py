@@ -1,70 +1,99 @@
-"""What every task shares: the settings and sources of the configuration, the layout, the date parameter.
+"""What every task shares: the configuration it runs under, as part of its identity; completeness by stamps.
 
-luigi builds a task from its parameters alone, so the configuration is the one input a task reads
-beyond them. It is loaded once per process (and per ``RTLMP_CONFIG`` / ``RTLMP_DATA_ROOT``) by
-:func:`pipeline.config.load_config` and turned into immutable :class:`~pipeline.settings.Settings`
-and the configured :class:`~pipeline.sources.Sources`; tasks reach them through ``self.settings``,
-``self.sources`` and ``self.layout``. Everything else a task needs comes from ``self.input()``.
+**The configuration is a parameter.** Every task carries ``config_id``, the fingerprint of the
+effective configuration (``config/pipeline.yaml``, ``RTLMP_CONFIG``, ``RTLMP_DATA_ROOT``) in force
+when it was made, so it is part of the task's id as gokart's ``make_unique_id`` makes it: a task
+under other settings is another task, and the settings, sources and layout a task uses are those of
+its own ``config_id`` (:func:`configured`), not whatever a process-wide cache holds. The loader
+re-reads the files when they change, so a long-running process sees edits. Dependencies inherit
+their parent's ``config_id`` (:meth:`PipelineTask.requires_of`).
+
+**Complete means current.** A task is complete when every output exists, is valid and carries the
+stamp its settings and inputs give now (:mod:`pipeline.lineage`); a stale output is remade on the
+next run, the old one kept beside it (``.superseded-*``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import luigi
 from luigi.parameter import _no_value
 
 from pipeline import clock, ercot_time
-from pipeline.config import Recovery, config_key, load_config
+from pipeline.config import Config, Recovery, config_identity, flat_settings, load_config
+from pipeline.configured import Configured
+from pipeline.lineage import Lineage
+from pipeline.model_records import ModelRecords
 from pipeline.settings import Settings
 from pipeline.sources import Sources
-from targets import Layout
+from targets import Layout, Stamp
 
 log = logging.getLogger("pipeline")
 
+T = TypeVar("T", bound=luigi.Task)
 
-@functools.lru_cache(maxsize=4)
-def _configured(key: tuple[str | None, str | None]) -> tuple[Settings, Sources]:
+
+class ConfigurationChanged(RuntimeError):
+    """A task was made under a configuration this process no longer has."""
+
+
+_CONFIGS: dict[str, Config] = {}
+_CONFIGURED: dict[tuple[str, int | None], Configured] = {}
+
+
+def current_config_id() -> str:
+    """The identity of the configuration in force now (the files are re-read when they change)."""
     config = load_config()
-    sources = Sources.from_config(config)
-    return Settings.from_config(config, sources), sources
+    identity = config_identity(config)
+    _CONFIGS.setdefault(identity, config)
+    return identity
+
+
+def configured(config_id: str, shard: int | None = None) -> Configured:
+    """The settings, sources, layout, lineage and model records of configuration ``config_id`` (of one shard)."""
+    key = (config_id, shard)
+    if key not in _CONFIGURED:
+        if shard is not None:
+            _CONFIGURED[key] = configured(config_id).shard(shard)
+        else:
+            config = _CONFIGS.get(config_id)
+            if config is None:
+                now = current_config_id()
+                if now != config_id:
+                    raise ConfigurationChanged(
+                        f"this task was made under configuration {config_id}, which this process does not hold; "
+                        f"the configuration in force is {now} (its files changed): start the run again")
+                config = _CONFIGS[now]
+            sources = Sources.from_config(config)
+            _CONFIGURED[key] = Configured(Settings.from_config(config, sources), sources)
+    return _CONFIGURED[key]
+
+
+def current() -> Configured:
+    """The configuration in force now (for the command-line layer, operations and tests)."""
+    return configured(current_config_id())
 
 
 def current_settings() -> Settings:
-    """The settings of the current configuration (built once per process and configuration)."""
-    return _configured(config_key())[0]
-
-
-def current_sources() -> Sources:
-    return _configured(config_key())[1]
+    return current().settings
 
 
 def current_layout() -> Layout:
-    settings = current_settings()
-    return Layout(settings.config.data_root, settings.tags)
-
-
-@functools.lru_cache(maxsize=64)
-def _shard(key: tuple[str | None, str | None], shard: int) -> tuple[Settings, Layout]:
-    settings = _configured(key)[0].for_shard(shard)
-    return settings, Layout(settings.config.data_root, settings.tags)
-
-
-def shard_settings(shard: int) -> Settings:
-    """The settings of one shard of the current configuration (:meth:`Settings.for_shard`)."""
-    return _shard(config_key(), shard)[0]
+    return current().layout
 
 
 def shard_layout(shard: int) -> Layout:
-    return _shard(config_key(), shard)[1]
+    return configured(current_config_id(), shard).layout
 
 
 def forget_configuration() -> None:
-    """Drop the cached settings and sources (after the environment that names the configuration changed)."""
-    _configured.cache_clear()
-    _shard.cache_clear()
+    """Drop every configuration this process built (tests switch configurations many times)."""
+    _CONFIGS.clear()
+    _CONFIGURED.clear()
 
 
 def attempts(recovery: Recovery) -> int:
@@ -73,20 +102,67 @@ def attempts(recovery: Recovery) -> int:
     return recovery.max_retries + 1
 
 
+class ConfigIdParameter(luigi.Parameter):
+    """The identity of the configuration a task runs under; by default the one in force when it is made.
+
+    Significant: it is part of the task id, so the same date under other settings is another task.
+    """
+
+    def _get_value(self, task_name: str, param_name: str):  # noqa: ANN202 - luigi's internal protocol
+        value = super()._get_value(task_name, param_name)
+        return current_config_id() if value == _no_value else value
+
+    def has_task_value(self, task_name: str, param_name: str) -> bool:
+        return True
+
+
 class PipelineTask(luigi.Task):
-    """Base of every task: the configuration's settings, sources and layout."""
+    """Base of every task: its configuration (``config_id``), and completeness by stamps."""
+
+    # Not positional: luigi's range tools pass the date as a task's first positional argument.
+    config_id = ConfigIdParameter(positional=False, description="fingerprint of the configuration the task runs "
+                                                                "under (default: the one in force)")
+
+    @property
+    def configured(self) -> Configured:
+        return configured(self.config_id)
 
     @property
     def settings(self) -> Settings:
-        return current_settings()
+        return self.configured.settings
 
     @property
     def sources(self) -> Sources:
-        return current_sources()
+        return self.configured.sources
 
     @property
     def layout(self) -> Layout:
-        return current_layout()
+        return self.configured.layout
+
+    @property
+    def lineage(self) -> Lineage:
+        return self.configured.lineage
+
+    @property
+    def records(self) -> ModelRecords:
+        return self.configured.records
+
+    def requires_of(self, task_class: type[T], **params: Any) -> T:
+        """A dependency under this task's configuration."""
+        return task_class(config_id=self.config_id, **params)
+
+    def expected_outputs(self) -> Iterable[tuple[Any, Stamp]] | None:
+        """(target, stamp it must carry) of every output; None: plain existence decides (no stamps)."""
+        return None
+
+    def complete(self) -> bool:
+        expected = self.expected_outputs()
+        if expected is None:
+            return super().complete()
+        return all(target.current(stamp) for target, stamp in expected)
+
+    def settings_summary(self) -> dict[str, Any]:
+        return flat_settings(self.settings.config, "market", "features", "model", "sources", "integrity")
 
 
 class ShardTask(PipelineTask):
@@ -95,15 +171,12 @@ class ShardTask(PipelineTask):
     Unsharded, the one shard is 0 and its settings and folders are the configuration's own.
     """
 
-    shard = luigi.IntParameter(default=0, description="shard of the nodes (0-based; market.shard_size)")
+    shard = luigi.IntParameter(default=0, positional=False,
+                               description="shard of the nodes (0-based; market.shard_size)")
 
     @property
-    def settings(self) -> Settings:
-        return shard_settings(self.shard)
-
-    @property
-    def layout(self) -> Layout:
-        return shard_layout(self.shard)
+    def configured(self) -> Configured:
+        return configured(self.config_id, self.shard)
 
 
 class TodayInCptParameter(luigi.DateParameter):

@@ -16,27 +16,28 @@ from luigi.task import MixinNaiveBulkComplete
 
 from pipeline import asof, ercot_time
 from pipeline.features import FeatureInputs, features_by_day
-from pipeline.inputs import FEATURE_DATASETS, input_day_bounds, input_days, missing_days, price_days
+from pipeline.inputs import FEATURE_DATASETS, RT_HOURLY, input_day_bounds, missing_days, needed_days
 from pipeline.settings import Settings
 from pipeline.sources import Sources
 from pipeline.tasks.base import ShardTask, log
 from pipeline.tasks.fetch import FETCH_TASKS, FetchRange, HourlyPrices, HourlyPricesRange
-from targets import ParquetTarget
+from targets import ParquetTarget, Stamp
 from targets.files import read_many
 
 BULK_CHUNK_DAYS = 92
-RT_HOURLY = "rt_hourly"
 
 Files = Mapping[str, Mapping[dt.date, ParquetTarget]]  # input name -> key day -> file
 
 
-def needed_days(issue_days: list[dt.date], settings: Settings, sources: Sources) -> dict[str, list[dt.date]]:
-    """Key days of every input the features of ``issue_days`` read (real-time prices as ``rt_hourly``)."""
-    needed = {dataset: sorted({d for issue in issue_days
-                               for d in input_days(dataset, sources.for_dataset(dataset), issue, settings.features)})
-              for dataset in FEATURE_DATASETS}
-    needed[RT_HOURLY] = sorted({d for issue in issue_days for d in price_days(sources.market, issue, settings.features)})
-    return needed
+def set_aside_in(files: Files) -> dict[str, int]:
+    """Per dataset, the implausible values set aside from ``files`` (recorded in their stamps)."""
+    counts: dict[str, int] = {}
+    for targets in files.values():
+        for target in targets.values():
+            stamp = target.stamp()
+            for dataset, count in (stamp.notes.get("set_aside", {}) if stamp else {}).items():
+                counts[dataset] = counts.get(dataset, 0) + int(count)
+    return counts
 
 
 def log_missing(issue_days: list[dt.date], settings: Settings, sources: Sources) -> None:
@@ -79,8 +80,8 @@ class BuildFeatures(MixinNaiveBulkComplete, ShardTask):
 
     def requires(self) -> dict[str, dict[dt.date, luigi.Task]]:
         producers = {**FETCH_TASKS, RT_HOURLY: HourlyPrices}
-        needs = {name: {d: producers[name](date=d) for d in days}
-                 for name, days in needed_days([self.date], self.settings, self.sources).items()}
+        needs = {name: {d: self.requires_of(producers[name], date=d) for d in days}
+                 for name, days in needed_days([self.date], self.settings.features, self.sources).items()}
         if self.cached_inputs:  # the fallback: only what is on disk, nothing fetched
             needs = {name: {d: task for d, task in tasks.items() if task.complete()} for name, tasks in needs.items()}
         return needs
@@ -88,10 +89,17 @@ class BuildFeatures(MixinNaiveBulkComplete, ShardTask):
     def output(self) -> ParquetTarget:
         return self.layout.features(self.date, cached_inputs=self.cached_inputs)
 
+    def stamp(self) -> Stamp:
+        reads = {name: list(tasks) for name, tasks in self.requires().items()} if self.cached_inputs else None
+        return self.lineage.features(self.date, reads)
+
+    def expected_outputs(self) -> list[tuple[ParquetTarget, Stamp]]:
+        return [(self.output(), self.stamp())]
+
     def run(self) -> None:
         log_missing([self.date], self.settings, self.sources)
         frames = features_by_day(self.settings.features, read_inputs(self.input(), self.sources), [self.date])
-        self.output().write_once(frames[self.date])
+        self.output().write(frames[self.date], self.stamp().with_notes(set_aside=set_aside_in(self.input())))
 
 
 class FeatureRange(ShardTask):
@@ -106,23 +114,28 @@ class FeatureRange(ShardTask):
             bounds = input_day_bounds(dataset, self.sources.for_dataset(dataset), self.start, self.end,
                                       self.settings.features)
             if bounds:
-                needs[dataset] = FetchRange(dataset=dataset, start=bounds[0], end=bounds[1])
+                needs[dataset] = self.requires_of(FetchRange, dataset=dataset, start=bounds[0], end=bounds[1])
         first, last = input_day_bounds("rt_prices", self.sources.market, self.start, self.end, self.settings.features)
-        needs[RT_HOURLY] = HourlyPricesRange(start=first, end=last)
+        needs[RT_HOURLY] = self.requires_of(HourlyPricesRange, start=first, end=last)
         return needs
 
     def output(self) -> dict[dt.date, ParquetTarget]:
         return {d: self.layout.features(d) for d in ercot_time.days(self.start, self.end)}
 
+    def expected_outputs(self) -> list[tuple[ParquetTarget, Stamp]]:
+        return [(target, self.lineage.features(day)) for day, target in self.output().items()]
+
     def run(self) -> None:
-        missing = [d for d, target in self.output().items() if not target.exists()]
+        missing = [d for d, target in self.output().items() if not target.current(self.lineage.features(d))]
         if missing:
             log_missing(missing, self.settings, self.sources)
         for first in range(0, len(missing), BULK_CHUNK_DAYS):
             chunk = missing[first : first + BULK_CHUNK_DAYS]
-            files = select(self.input(), needed_days(chunk, self.settings, self.sources))
+            files = select(self.input(), needed_days(chunk, self.settings.features, self.sources))
             for day, frame in features_by_day(self.settings.features, read_inputs(files, self.sources), chunk).items():
-                self.layout.features(day).write_once(frame)
+                day_files = select(files, needed_days([day], self.settings.features, self.sources))
+                self.layout.features(day).write(frame, self.lineage.features(day).with_notes(
+                    set_aside=set_aside_in(day_files)))
             log.info("features built for %s..%s", chunk[0], chunk[-1])
             self.set_progress_percentage(round(100 * (first + len(chunk)) / len(missing)))
 

@@ -7,6 +7,10 @@ range in one task: luigi's scheduler cost grows quadratically with the number of
 and backtests fetch history in bulk through the source's ``fetch_many`` instead of thousands of
 daily tasks. Both write exactly the same files. :class:`HourlyPrices` and
 :class:`HourlyPricesRange` derive the hourly price maxima the labels and price features read.
+
+Each raw file records its source's fingerprint for that day (:meth:`Source.fingerprint`): when the
+source changes (an archive file re-downloaded or fixed), the file is read again. Implausible values
+are set aside as it is written (:func:`pipeline.integrity.plausible`), named in one log line.
 """
 
 from __future__ import annotations
@@ -18,29 +22,46 @@ from typing import ClassVar
 import luigi
 from luigi.task import MixinNaiveBulkComplete
 
-from pipeline import ercot_time
+from pipeline import ercot_time, integrity
 from pipeline.labels import hourly_prices
 from pipeline.sources import Source
-from pipeline.tasks.base import PipelineTask, attempts, log
-from targets import Layout, ParquetTarget
+from pipeline.tasks.base import Configured, PipelineTask, attempts, log
+from targets import ParquetTarget, Stamp
 
 BULK_CHUNK_DAYS = 31
 
 
-def write_fetched(layout: Layout, source: Source, dataset: str, days: list[dt.date],
+def write_fetched(configured: Configured, source: Source, dataset: str, days: list[dt.date],
                   progress: Callable[[int], None] | None = None) -> None:
-    """Fetch the given key days of ``dataset`` (in chunks, so finished days persist) and write them.
+    """Fetch the key days of ``dataset`` whose raw file is missing or stale (in chunks, so finished
+    days persist), set implausible values aside and write them with their stamps.
 
     ``progress`` receives the percentage done after each chunk (a task's progress in the luigid UI).
     """
-    days = [d for d in days if not layout.raw(dataset, d).exists()]
+    layout, lineage = configured.layout, configured.lineage
+    days = [d for d in days if not layout.raw(dataset, d).current(lineage.raw(dataset, d))]
+    bounds = configured.settings.config.integrity.bounds
     for start in range(0, len(days), BULK_CHUNK_DAYS):
         chunk = days[start : start + BULK_CHUNK_DAYS]
         for day, frame in source.fetch_many(dataset, chunk).items():
-            layout.raw(dataset, day).write_once(frame)
+            target = layout.raw(dataset, day)
+            kept, aside = integrity.plausible(frame, dataset, bounds, target.schema.nullable)
+            if aside:
+                log.warning("%s %s from %s: %s; set aside (the forecasts built from this day say degraded_inputs)",
+                            dataset, day, source.describe(dataset, day), aside.describe(bounds, dataset))
+            stamp = lineage.raw(dataset, day).with_notes(source=source.fingerprint(dataset, day),
+                                                         set_aside={dataset: aside.total} if aside else {},
+                                                         examples=aside.examples)
+            target.write(kept, stamp)
         log.info("fetched %s %s..%s from %s", dataset, chunk[0], chunk[-1], source.name)
         if progress is not None:
             progress(round(100 * (start + len(chunk)) / len(days)))
+
+
+def hourly_stamp(configured: Configured, day: dt.date, raw: ParquetTarget) -> Stamp:
+    """The stamp of the hourly prices of ``day``, carrying the raw file's count of values set aside."""
+    found = raw.stamp()
+    return configured.lineage.rt_hourly(day).with_notes(set_aside=dict(found.notes.get("set_aside", {})) if found else {})
 
 
 # Sources reached over the network: their fetch tasks draw on luigi's [resources] of the same name
@@ -72,10 +93,13 @@ class FetchDataset(_SourceResources, MixinNaiveBulkComplete, PipelineTask):
         self.sources.require(self.dataset)
         return self.layout.raw(self.dataset, self.date)
 
+    def expected_outputs(self) -> list[tuple[ParquetTarget, Stamp]]:
+        return [(self.output(), self.lineage.raw(self.dataset, self.date))]
+
     def run(self) -> None:
         source = self.sources.require(self.dataset)
         self.set_status_message(f"fetching {self.dataset} for {self.date} from {source.name}")
-        write_fetched(self.layout, source, self.dataset, [self.date])
+        write_fetched(self.configured, source, self.dataset, [self.date])
 
 
 class FetchRtPrices(FetchDataset):
@@ -151,9 +175,12 @@ class FetchRange(_SourceResources, PipelineTask):
         return {d: self.layout.raw(self.dataset, d) for d in ercot_time.days(self.start, self.end)
                 if source.covers(self.dataset, d)}
 
+    def expected_outputs(self) -> list[tuple[ParquetTarget, Stamp]]:
+        return [(target, self.lineage.raw(self.dataset, day)) for day, target in self.output().items()]
+
     def run(self) -> None:
         self.set_status_message(f"fetching {self.dataset} {self.start}..{self.end}")
-        write_fetched(self.layout, self.sources.require(self.dataset), self.dataset, list(self.output()),
+        write_fetched(self.configured, self.sources.require(self.dataset), self.dataset, list(self.output()),
                       self.set_progress_percentage)
 
 
@@ -163,13 +190,16 @@ class HourlyPrices(MixinNaiveBulkComplete, PipelineTask):
     date = luigi.DateParameter()
 
     def requires(self) -> FetchRtPrices:
-        return FetchRtPrices(date=self.date)
+        return self.requires_of(FetchRtPrices, date=self.date)
 
     def output(self) -> ParquetTarget:
         return self.layout.rt_hourly(self.date)
 
+    def expected_outputs(self) -> list[tuple[ParquetTarget, Stamp]]:
+        return [(self.output(), self.lineage.rt_hourly(self.date))]
+
     def run(self) -> None:
-        self.output().write_once(hourly_prices(self.input().read()))
+        self.output().write(hourly_prices(self.input().read()), hourly_stamp(self.configured, self.date, self.input()))
 
 
 class HourlyPricesRange(PipelineTask):
@@ -179,13 +209,16 @@ class HourlyPricesRange(PipelineTask):
     end = luigi.DateParameter()
 
     def requires(self) -> FetchRange:
-        return FetchRange(dataset="rt_prices", start=self.start, end=self.end)
+        return self.requires_of(FetchRange, dataset="rt_prices", start=self.start, end=self.end)
 
     def output(self) -> dict[dt.date, ParquetTarget]:
         return {d: self.layout.rt_hourly(d) for d in self.input()}
 
+    def expected_outputs(self) -> list[tuple[ParquetTarget, Stamp]]:
+        return [(target, self.lineage.rt_hourly(day)) for day, target in self.output().items()]
+
     def run(self) -> None:
         outputs = self.output()
         for day, raw in self.input().items():
-            if not outputs[day].exists():
-                outputs[day].write_once(hourly_prices(raw.read()))
+            if not outputs[day].current(self.lineage.rt_hourly(day)):
+                outputs[day].write(hourly_prices(raw.read()), hourly_stamp(self.configured, day, raw))

@@ -7,8 +7,9 @@
   (``model.retrain_every_days`` from ``model.cadence_anchor``), trivially complete on every other
   date. Cron's ``*/2`` fires on both the 31st and the 1st; whatever the trigger, the cadence holds.
 * ``PublishPreviousForecast(date)`` -- the inference fallback (``use_previous_forecast``): the
-  newest earlier forecast that still overlaps the new horizon, re-labelled ``fallback_previous``
-  and written atomically to the contract path ``forecasts/<date>/forecast.parquet``.
+  newest earlier valid forecast that still overlaps the new horizon, re-labelled
+  ``fallback_previous`` and published with its twins to ``forecasts/<date>/`` (never over a valid
+  forecast made under the settings in force; an invalid one is set aside).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pipeline.inputs import due_fetches
 from pipeline.tasks.base import PipelineTask, log
 from pipeline.tasks.fetch import FETCH_TASKS, FetchDataset
 from pipeline.tasks.train import GateModel
-from targets import ParquetTarget
+from targets.forecast_files import ForecastTarget
 
 
 class FetchDaily(MixinNaiveBulkComplete, luigi.WrapperTask, PipelineTask):
@@ -33,7 +34,8 @@ class FetchDaily(MixinNaiveBulkComplete, luigi.WrapperTask, PipelineTask):
     date = luigi.DateParameter()
 
     def requires(self) -> list[FetchDataset]:
-        return [FETCH_TASKS[dataset](date=day) for dataset, day in due_fetches(self.sources, list(FETCH_TASKS), self.date)]
+        return [self.requires_of(FETCH_TASKS[dataset], date=day)
+                for dataset, day in due_fetches(self.sources, list(FETCH_TASKS), self.date)]
 
 
 class RetrainModel(MixinNaiveBulkComplete, PipelineTask):
@@ -44,7 +46,7 @@ class RetrainModel(MixinNaiveBulkComplete, PipelineTask):
     def requires(self) -> list[GateModel]:
         if not self.settings.cadence.contains(self.date):
             return []
-        return [GateModel(date=self.date, shard=k) for k in range(len(self.settings.shards))]
+        return [self.requires_of(GateModel, date=self.date, shard=k) for k in range(len(self.settings.shards))]
 
     def complete(self) -> bool:
         return all(task.complete() for task in self.requires())
@@ -61,15 +63,22 @@ class PublishPreviousForecast(PipelineTask):
 
     date = luigi.DateParameter()
 
-    def output(self) -> ParquetTarget:
+    def output(self) -> ForecastTarget:
         return self.layout.forecast(self.date)
+
+    def complete(self) -> bool:
+        """A valid forecast made under the settings in force is there (whatever made it)."""
+        found = self.output().stamp() if self.output().exists() else None
+        return found is not None and found.settings == self.lineage.forecast([]).settings
 
     def run(self) -> None:
         source_day = self._previous_day()
         self.set_status_message(f"re-publishing the forecast issued on {source_day}")
-        frame = republished(self.layout.forecast(source_day).read(), self.date, self.settings.issue_time(self.date))
-        self.output().write_csv_twin(frame)
-        self.output().write(frame)
+        previous = self.layout.forecast(source_day)
+        frame = republished(previous.read(), self.date, self.settings.issue_time(self.date))
+        stamp = self.lineage.forecast([f"previous:{source_day}:{previous.stamp().made_from}"],
+                                      degraded={}, republished_from=source_day.isoformat())
+        self.output().publish(frame, stamp)
         log.warning("forecast for %s published as fallback_previous: the forecast issued on %s re-labelled "
                     "(model %s)", self.date, source_day, frame["model_id"].iloc[0])
 

@@ -24,7 +24,7 @@ from pipeline.settings import Settings
 from pipeline.tasks.base import ShardTask, attempts, days_of, log
 from pipeline.tasks.features import FeatureRange
 from pipeline.tasks.fetch import HourlyPricesRange
-from targets import JsonTarget, ModelArtifactTarget, ParquetTarget
+from targets import JsonTarget, ModelArtifactTarget, ParquetTarget, Stamp
 from targets.windows import RollingReader
 
 
@@ -47,11 +47,11 @@ def load_labelled(reader: RollingReader, features: Mapping[dt.date, ParquetTarge
     return labelled_set(frame.rename(columns={"_day": "issue_day"}), prices.drop(columns="_day"), thresholds)
 
 
-def window_inputs(window: TrainingWindow, first: dt.date, shard: int) -> dict[str, luigi.Task]:
+def window_inputs(task: ShardTask, window: TrainingWindow, first: dt.date) -> dict[str, luigi.Task]:
     """The feature files of issue days [first, window.validation_last] and the prices labelling them."""
     label_last = window.label_days[1]
-    return {"features": FeatureRange(start=first, end=window.validation_last, shard=shard),
-            "prices": HourlyPricesRange(start=first + dt.timedelta(days=1), end=label_last)}
+    return {"features": task.requires_of(FeatureRange, start=first, end=window.validation_last, shard=task.shard),
+            "prices": task.requires_of(HourlyPricesRange, start=first + dt.timedelta(days=1), end=label_last)}
 
 
 class TrainModel(ShardTask):
@@ -68,10 +68,13 @@ class TrainModel(ShardTask):
     def requires(self) -> dict[str, luigi.Task]:
         check_cadence(self.settings, self.date)
         window = self.settings.window(self.date)
-        return window_inputs(window, window.fit_first, self.shard)
+        return window_inputs(self, window, window.fit_first)
 
     def output(self) -> ModelArtifactTarget:
         return self.layout.model(self.date)
+
+    def expected_outputs(self) -> list[tuple[ModelArtifactTarget, Stamp]]:
+        return [(self.output(), self.lineage.model(self.date))]
 
     def run(self) -> None:
         s, window = self.settings, self.settings.window(self.date)
@@ -83,7 +86,7 @@ class TrainModel(ShardTask):
         provenance = Provenance(s.model_id(self.date), s.tags.features, s.market_source, weather, s.simulated,
                                 s.config.model.model_dump(mode="json"))
         fitted, metadata = train_candidate(data, window, s.features.nodes, s, provenance)
-        self.output().write(fitted, metadata)
+        self.output().write(fitted, metadata, self.lineage.model(self.date))
         self.set_progress_percentage(100)
         log.info("trained %s on %d rows: %s", provenance.model_id, metadata["rows"]["fit"],
                  headline(metadata["validation"]))
@@ -93,16 +96,13 @@ class TrainModel(ShardTask):
 def record_failed_training(task: TrainModel, exception: BaseException) -> None:
     """Leave a failure record beside the missing artifact, so DailyInference retains the current model.
 
-    (Not when the artifact exists: then a concurrent run wrote it and only this copy failed. A retry
-    that fails again keeps the first record.)
+    (Not when the artifact is there and current: then a concurrent run wrote it and only this copy
+    failed. A retry that fails again keeps the first record.)
     """
-    record = task.layout.model_failure(task.date)
-    if task.output().exists() or record.exists():
+    if task.complete():
         return
-    model_id = task.settings.model_id(task.date)
-    record.write({"status": "failed", "model_id": model_id, "train_date": task.date.isoformat(),
-                  "error": f"{type(exception).__name__}: {exception}"})
-    log.error("training of %s failed (%s: %s); forecasts keep the current model", model_id,
+    task.records.record_failure(task.date, "failed", f"{type(exception).__name__}: {exception}")
+    log.error("training of %s failed (%s: %s); forecasts keep the current model", task.settings.model_id(task.date),
               type(exception).__name__, exception)
 
 
@@ -114,12 +114,16 @@ class GateModel(ShardTask):
 
     def requires(self) -> dict[str, luigi.Task]:
         window = self.settings.window(self.date)
-        return {"candidate": TrainModel(date=self.date, shard=self.shard),
-                "incumbent": TrainModel(date=self.settings.cadence.previous(self.date), shard=self.shard),
-                **window_inputs(window, window.validation_first, self.shard)}
+        return {"candidate": self.requires_of(TrainModel, date=self.date, shard=self.shard),
+                "incumbent": self.requires_of(TrainModel, date=self.settings.cadence.previous(self.date),
+                                              shard=self.shard),
+                **window_inputs(self, window, window.validation_first)}
 
     def output(self) -> JsonTarget:
-        return self.layout.model_decision(self.date)
+        return self.records.decision_target(self.date)
+
+    def expected_outputs(self) -> list[tuple[JsonTarget, Stamp]]:
+        return [(self.output(), self.lineage.decision(self.date))]
 
     def run(self) -> None:
         inputs, window, gate = self.input(), self.settings.window(self.date), self.settings.config.model.gate
@@ -127,6 +131,6 @@ class GateModel(ShardTask):
                                        days_of(inputs["prices"], *window.validation_label_days), self.settings.thresholds)
         record = gate_record(inputs["candidate"].metadata(), inputs["incumbent"].metadata(), inputs["incumbent"].load(),
                              validation_set, window, gate.metric, gate.margin, gate.baseline_margin)
-        self.output().write(record)
+        self.records.write_decision(self.date, record)
         log.log(20 if record["status"] == "accepted" else 30, "model %s %s: %s", record["model_id"],
                 record["status"], record["reason"])

@@ -19,6 +19,8 @@ from pipeline.render import backtest_page
 from pipeline.render.figures import FIGURE_NAMES
 from pipeline.tasks.backtest import Backtest
 from pipeline.tasks.base import PipelineTask, TodayInCptParameter, log
+from targets import Stamp
+from targets.stamp import combined, digest
 
 
 class WeeklyBacktest(PipelineTask):
@@ -31,11 +33,22 @@ class WeeklyBacktest(PipelineTask):
 
     def requires(self) -> dict[str, Backtest]:
         current, previous = drift.weekly_windows(self.date, self.settings.config.backtest.weekly_weeks)
-        return {"current": Backtest(start=current.start, end=current.end),
-                "previous": Backtest(start=previous.start, end=previous.end)}
+        return {"current": self.requires_of(Backtest, start=current.start, end=current.end),
+                "previous": self.requires_of(Backtest, start=previous.start, end=previous.end)}
 
     def output(self) -> dict[str, luigi.Target]:
         return {"comparison": self.layout.weekly_comparison(self.date), "report": self.layout.weekly_report(self.date)}
+
+    def stamp(self) -> Stamp:
+        """The two backtests compared, and the weekly settings (window, skill floor)."""
+        backtests = self.requires()
+        return Stamp(digest("weekly", backtests["current"].stamp().settings,
+                            self.settings.config.backtest.model_dump(mode="json")),
+                     combined(backtests[k].stamp().made_from for k in ("current", "previous")))
+
+    def complete(self) -> bool:
+        outputs = self.output()
+        return outputs["comparison"].current(self.stamp()) and outputs["report"].exists()
 
     def alert_hook(self) -> SkillAlertHook:
         """Who is told when skill falls below the floor: the configured alert channels.
@@ -69,8 +82,11 @@ class WeeklyBacktest(PipelineTask):
         rendered = backtest_page.render(inputs["current"]["predictions"].read(), current, comparison,
                                         on_step=progress.advance)
         progress.close()
-        self.output()["comparison"].write(comparison)
-        self.output()["report"].write(rendered.html)
+        outputs = self.output()
+        if outputs["report"].store.exists(outputs["report"].path):  # of other backtests or settings
+            outputs["report"].set_aside("superseded", "made from other backtests or settings than those in force")
+        outputs["comparison"].write(comparison, self.stamp())
+        outputs["report"].write(rendered.html)
         self._log_summary(current, comparison)
 
     def _log_summary(self, metrics: dict, comparison: dict) -> None:

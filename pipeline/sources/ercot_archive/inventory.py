@@ -58,6 +58,11 @@ class ArchiveFile:
     def covers(self, day: dt.date) -> bool:
         return day.year == self.year and (self.month is None or day.month == self.month)
 
+    def version(self) -> str:
+        """The file's name, size and modification time: they change when the file is replaced or edited."""
+        info = self.path.stat()
+        return f"{self.path.name}:{info.st_size}:{info.st_mtime_ns}"
+
 
 @dataclass(frozen=True)
 class _Pattern:

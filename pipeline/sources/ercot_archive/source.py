@@ -105,6 +105,7 @@ class ErcotArchive(Source):
         self._years: OrderedDict[tuple[str, int], YearTable] = OrderedDict()
         # The days each parsed dataset-year holds rows for (small; kept when the frame is evicted).
         self._days: dict[tuple[str, int], frozenset[dt.date]] = {}
+        self._versions: dict[tuple[str, int, int], str] = {}
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -138,6 +139,19 @@ class ErcotArchive(Source):
         """Every day of ``year`` some file of ``dataset`` is for (whether or not it holds rows for it)."""
         days = ercot_time.days(dt.date(year, 1, 1), dt.date(year, 12, 31))
         return [day for day in days if self._file_covers(dataset, day)]
+
+    def fingerprint(self, dataset: str, day: dt.date) -> str:
+        """The versions (name, size, modification time) of every file that may hold ``day``: a file
+        replaced or edited since a day was read makes that day be read again."""
+        key = (dataset, day.year, day.month)
+        if key not in self._versions:
+            files = sorted((f for f in self.files.get(dataset, []) if f.covers(day)), key=lambda f: str(f.path))
+            self._versions[key] = "|".join(f.version() for f in files) or "none"
+        return self._versions[key]
+
+    def describe(self, dataset: str, day: dt.date) -> str:
+        files = [str(f.path) for f in self.files.get(dataset, []) if f.covers(day)]
+        return f"{self.name} ({', '.join(files) or 'no file'})"
 
     def fetch(self, dataset: str, day: dt.date) -> pd.DataFrame:
         self._require(dataset, day)

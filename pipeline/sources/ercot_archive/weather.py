@@ -110,6 +110,7 @@ class ArchivedWeather(Source):
 
     def __init__(self, root: Path | str) -> None:
         root = Path(root)
+        self._fingerprint: str | None = None
         for folder, pattern in (("station_hourly", _STATION_FILE), ("site_hourly", _PVGIS_FILE)):
             if (root / folder).is_dir():
                 self.root, self._pattern = root / folder, pattern
@@ -124,8 +125,18 @@ class ArchivedWeather(Source):
         return ("weather",)
 
     @cached_property
+    def _paths(self) -> list[Path]:
+        return sorted(p for p in self.root.glob("*.parquet") if self._pattern.fullmatch(p.name))
+
+    def fingerprint(self, dataset: str, day: dt.date) -> str:
+        """The versions of the weather files (the whole folder is read as one table)."""
+        if self._fingerprint is None:
+            self._fingerprint = "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in self._paths)
+        return self._fingerprint
+
+    @cached_property
     def _table(self) -> tuple[YearTable, dict[dt.date, frozenset[str]]]:
-        paths = sorted(p for p in self.root.glob("*.parquet") if self._pattern.fullmatch(p.name))
+        paths = self._paths
         if not paths:
             raise SourceError(f"no weather files (<place>_meteostat_hourly_*.parquet or actual_YYYY_LAT_LON.parquet) "
                               f"in {self.root}")
