@@ -1,10 +1,15 @@
-"""Assertions shared by the tests of every data source."""
+"""Assertions and file edits shared by the tests."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from targets.schema import Schema
+from targets.stamp import PARQUET_KEY as STAMP_PARQUET_KEY
 
 
 def assert_canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
@@ -19,3 +24,18 @@ def assert_canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         # Actuals become public only after their interval has started (in fact after it ends).
         assert (conformed["published_at"] > starts).all(), "an actual value is published before its interval"
     return conformed
+
+
+def rewrite_parquet(path: Path, frame: pd.DataFrame) -> None:
+    """Replace the Parquet file at ``path`` by ``frame``, keeping the stamp the file carries.
+
+    What a source would have published with other values: the file still says it was read from the
+    same source and settings, so the pipeline uses its values (a file without its stamp would be
+    read again from the source).
+    """
+    metadata = pq.read_metadata(path).metadata or {}
+    stamp = {STAMP_PARQUET_KEY: metadata[STAMP_PARQUET_KEY]} if STAMP_PARQUET_KEY in metadata else {}
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **stamp})
+    path.unlink()
+    pq.write_table(table, path)

@@ -24,7 +24,7 @@ from pipeline.config import LoggingConfig, load_config
 from pipeline.ops import alerts, deadline, status
 from pipeline.sources.base import SourceError
 from pipeline.sources.ercot_archive import ErcotArchive
-from pipeline.tasks.base import current_layout, current_settings
+from pipeline.tasks.base import current, current_layout, current_settings
 from pipeline.tasks.features import BuildFeatures
 from pipeline.tasks.inference import DailyInference
 from targets import Layout
@@ -61,7 +61,7 @@ def test_a_truncated_forecast_is_rebuilt_by_a_rerun(ops_root, ops_config) -> Non
     assert not DailyInference(date=BASE_DAY).complete()
     build(DailyInference(date=BASE_DAY))
     pd.testing.assert_frame_equal(current_layout().forecast(BASE_DAY).read(), expected)
-    assert list(Path(target.path).parent.glob("forecast.parquet.corrupt-*")), "the corrupt file is kept aside"
+    assert list(Path(target.path).parent.glob("forecast.parquet.invalid-*")), "the corrupt file is kept aside"
 
 
 def test_a_corrupt_features_file_is_rebuilt(ops_root, ops_config) -> None:
@@ -102,9 +102,8 @@ def test_the_status_page_and_the_report_treat_an_unreadable_forecast_as_missing(
 
 def test_a_tampered_model_is_skipped_with_an_alert_for_the_next_valid_one(ops_root, ops_config) -> None:
     ops_config()
-    layout, cadence = current_layout(), current_settings().cadence
-    dates = cadence.back_from(NEXT_DAY)
-    serving = registry.serving(NEXT_DAY, layout.gate_records(dates), cadence)
+    layout, records = current_layout(), current().records
+    serving = records.current_serving(NEXT_DAY)
     artifact = layout.model(serving.train_date)
     # An attacker with write access replaces the model and the hash beside it.
     evil = b"not a model, and never unpickled"
@@ -117,9 +116,9 @@ def test_a_tampered_model_is_skipped_with_an_alert_for_the_next_valid_one(ops_ro
 
     used = set(layout.forecast(NEXT_DAY).read()["model_id"])
     assert not {u.split("/")[0] for u in used} & {serving.model_id}
-    assert layout.model_failure(serving.train_date).read()["status"] == "invalid"
+    assert records.failure(serving.train_date)["status"] == "invalid"
     # The same rule, without the invalid model, names the one that served (a backtest finds it too).
-    again = registry.serving(NEXT_DAY, layout.gate_records(dates), cadence, layout.failed_models(dates))
+    again = records.current_serving(NEXT_DAY)
     assert {again.row_model_id(k) for k in ("100", "1000")} == set(layout.forecast(NEXT_DAY).read()["model_id"])
     [alert] = [a for a in alerts_in(ops_root) if a["kind"] == "model_invalid"]
     assert serving.model_id in alert["title"] and alert["severity"] == "critical"

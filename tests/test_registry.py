@@ -97,19 +97,19 @@ def test_the_retraining_fallback_names_the_model_the_serving_rule_picks(small_pi
     """A failed retraining: the alert must name the model forecasts keep using, by the same rule."""
     from pipeline.ops.base import Operations
     from pipeline.ops.fallbacks import retain_current_model
-    from pipeline.tasks.base import current_layout, current_settings
+    from pipeline.tasks.base import current
 
-    settings = current_settings()
-    cadence, layout = settings.cadence, current_layout()
+    configured = current()
+    settings, records = configured.settings, configured.records
+    cadence = settings.cadence
     today = cadence.newest(dt.date(2024, 7, 17))
     previous, before = cadence.back_from(today)[1:3]
     # The previous candidate was rejected: the one before it is what serves.
-    layout.model_decision(previous).write({**rejected(settings.model_id(previous), settings.model_id(before)),
-                                           "train_date": previous.isoformat()})
+    records.write_decision(previous, {**rejected(settings.model_id(previous), settings.model_id(before)),
+                                      "train_date": previous.isoformat()})
 
     served_id = retain_current_model(Operations(settings.config, runner=None), today)
 
     assert served_id == settings.model_id(before)
-    dates = cadence.back_from(today)
-    assert registry.serving(today, layout.gate_records(dates), cadence, layout.failed_models(dates)).model_id == served_id
-    assert layout.model_failure(today).read()["status"] == "failed"
+    assert records.current_serving(today).model_id == served_id
+    assert records.failure(today)["status"] == "failed"

@@ -19,6 +19,7 @@ from pipeline.tasks.inference import DailyInference
 from targets.schemas import FORECAST, FORECAST_DATASETS
 
 from tests.conftest import SMALL_CONFIG, reset_caches
+from tests.helpers import rewrite_parquet
 
 ISSUE_DAY = dt.date(2024, 7, 16)
 
@@ -89,14 +90,13 @@ def _rewrite_raw(root: Path, change) -> int:
         frame = pd.read_parquet(path)
         new = change(dataset, frame)
         if not new.equals(frame):
-            path.unlink()
-            new.to_parquet(path, index=False)
+            rewrite_parquet(path, new)
             changed += 1
     return changed
 
 
 def _reset_derived(root: Path) -> None:
-    for folder in ("derived", "features", "models", "forecasts"):
+    for folder in ("derived", "features", "models", "serving", "forecasts"):
         shutil.rmtree(root / folder, ignore_errors=True)
 
 
