@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-# Where each exported name lives. ServeModel joins when its module is present.
+# Where each exported name lives.
 _EXPORTS = {
     "Backtest": "pipeline.tasks.backtest",
     "BuildFeatures": "pipeline.tasks.features",
@@ -47,12 +47,11 @@ _EXPORTS = {
     "PublishPreviousForecast": "pipeline.tasks.operations",
     "RangeDaily": "luigi.tools.range",
     "RetrainModel": "pipeline.tasks.operations",
+    "ServeModel": "pipeline.tasks.serving",
     "ShardForecast": "pipeline.tasks.inference",
     "TrainModel": "pipeline.tasks.train",
     "WeeklyBacktest": "pipeline.tasks.weekly",
 }
-if importlib.util.find_spec("pipeline.tasks.serving") is not None:
-    _EXPORTS["ServeModel"] = "pipeline.tasks.serving"
 
 __all__ = sorted(_EXPORTS)
 
