@@ -18,7 +18,6 @@ is imported at once. Under the ``luigi`` command itself the package also
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 import warnings
 from collections.abc import Callable
