@@ -4,7 +4,8 @@
 
 Exit code 0 when today's forecast exists (or the alert time has not come), 1 when it is missing
 at or after the alert time, 2 when the configuration is invalid. The status page is rewritten
-after every check that is not a dry run.
+after every check that is not a dry run. The operations machinery loads only after the arguments
+are parsed, so ``--help`` answers at once.
 """
 
 from __future__ import annotations
@@ -12,20 +13,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline import clock as clocks
-from pipeline import logs
-from pipeline.config import ConfigError, load_config
-from pipeline.ops import status
-from pipeline.ops.base import Operations
-from pipeline.ops.deadline import check, describe, state
-from pipeline.ops.runner import LuigiProcess
+from pipeline.cli import instant
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.deadline", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--now", type=clocks.parse_instant, help="check as of this time (ISO; default: now)")
+    parser.add_argument("--now", type=instant, help="check as of this time (ISO; default: now)")
     parser.add_argument("--dry-run", action="store_true", help="report the state only: no alert, no fallback")
     args = parser.parse_args(argv)
+    from pipeline import clock as clocks
+    from pipeline import logs
+    from pipeline.config import ConfigError, load_config
+    from pipeline.ops import status
+    from pipeline.ops.base import Operations
+    from pipeline.ops.deadline import check, describe, state
+    from pipeline.ops.runner import LuigiProcess
+
     try:
         config = load_config()
     except ConfigError as exc:

@@ -22,8 +22,8 @@ from tests.conftest import REPO
 
 COMMAND_MODULES = sorted(p.stem for p in (REPO / "pipeline").glob("*.py")
                          if '__name__ == "__main__"' in p.read_text() and p.stem != "__main__")
-# Modules whose --help must not load the heavy libraries (scheduler and deadline are not yet lazy).
-LAZY_MODULES = ("demo", "report", "jobs", "alerts", "show_config", "status")
+# Modules whose --help must not load the heavy libraries (the scheduler is not yet lazy).
+LAZY_MODULES = ("demo", "report", "jobs", "alerts", "show_config", "status", "deadline")
 HEAVY = ("luigi", "pandas", "sklearn", "matplotlib", "pydantic")
 
 
