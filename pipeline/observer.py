@@ -57,6 +57,14 @@ def flatten(value: Any) -> Iterator[Any]:
         yield value
 
 
+def size_of(task: Any) -> float:
+    """A task's work in days of data: ``end - start + 1`` for a range task, else 1 (for the ETA)."""
+    start, end = getattr(task, "start", None), getattr(task, "end", None)
+    if isinstance(start, dt.date) and isinstance(end, dt.date):
+        return float((end - start).days + 1)
+    return 1.0
+
+
 def overall_status(statuses: list[str]) -> str:
     """One status for a forecast: ``ok`` when every row is, else its other statuses joined by '+'."""
     others = sorted(set(statuses) - {"ok"})
@@ -96,6 +104,8 @@ class RunObserver:
         """luigi walks the dependencies of incomplete tasks only: ``task`` will run."""
         self.progress.pending(task.task_id, task.task_family)
         self.progress.maybe(dependency.task_id, dependency.task_family)
+        for seen in (task, dependency):
+            self.progress.size(seen.task_id, size_of(seen))
 
     def on_present(self, task: Task) -> None:
         self.progress.complete(task.task_id, task.task_family)
@@ -109,6 +119,7 @@ class RunObserver:
     # --- running ---
 
     def on_start(self, task: Task) -> None:
+        self.progress.size(task.task_id, size_of(task))
         self.progress.started(task.task_id, task.task_family)
 
     def on_processing_time(self, task: Task, seconds: float) -> None:

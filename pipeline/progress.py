@@ -131,9 +131,9 @@ class RunProgress:
     Fed with what luigi's events say: a task found incomplete (``pending``), a dependency not yet
     checked (``maybe``: counted until it turns out complete), one found complete before running
     (``complete``: not counted, it is no work), and each start, success and failure. The ETA
-    prices each task still to run at the mean time of its family so far, else of its stage (a model
-    takes longer than a day of features), scaled by the run's observed throughput (several workers,
-    the time between tasks). The total grows while running tasks yield new dependencies (a Backtest finds
+    prices each task still to run by its size in days at the time per day its family took so far,
+    else its stage's (a model takes longer than a day of features; a year's FetchRange longer than a
+    day's fetch), scaled by the run's observed throughput (several workers, the time between tasks). The total grows while running tasks yield new dependencies (a Backtest finds
     its daily forecasts only once its inputs are ready).
 
     The counts live in ``cells``, a flat sequence of floats: pass a ``multiprocessing`` shared array
@@ -152,10 +152,17 @@ class RunProgress:
         self._state: dict[str, str] = {}
         self._stage: dict[str, str] = {}
         self._family: dict[str, str] = {}
-        self._family_time: dict[str, tuple[int, float]] = {}
+        self._units: dict[str, float] = {}
+        # (units done, seconds) per family and per stage, of the tasks this process saw finish.
+        self._family_time: dict[str, tuple[float, float]] = {}
+        self._stage_time: dict[str, tuple[float, float]] = {}
         self._scheduler_pid = os.getpid()
 
     # --- what luigi found while scheduling (the process that schedules) ---
+
+    def size(self, task_id: str, units: float) -> None:
+        """How much work the task is, in days of data (a year's FetchRange is 365, a day's fetch 1)."""
+        self._units[task_id] = max(float(units), 1.0)
 
     def maybe(self, task_id: str, family: str) -> None:
         """A dependency was discovered; luigi has not checked yet whether it is complete."""
@@ -188,8 +195,10 @@ class RunProgress:
         index = STAGES.index(self._stage.get(task_id, stage_of(family))) * _PER_STAGE
         self.cells[index + 1] += 1
         self.cells[index + 3] += seconds or 0.0
-        done, spent = self._family_time.get(family, (0, 0.0))
-        self._family_time[family] = (done + 1, spent + (seconds or 0.0))
+        units, stage = self._units.get(task_id, 1.0), self._stage.get(task_id, stage_of(family))
+        for times, key in ((self._family_time, family), (self._stage_time, stage)):
+            done, spent = times.get(key, (0.0, 0.0))
+            times[key] = (done + units, spent + (seconds or 0.0))
         self._state[task_id] = "done"
 
     def failed(self, task_id: str, family: str) -> None:
@@ -211,32 +220,38 @@ class RunProgress:
     def eta_seconds(self) -> float | None:
         """Seconds until every counted task has run, or None before the first one finished.
 
-        Each task still to run is priced at the mean time of its family so far (a day's fetch is not
-        a year's), else of its stage, else of every task; the sum is scaled by the run's observed
-        throughput (several workers, the time between tasks).
+        Each task still to run is priced by its size (:meth:`size`) at the time per unit its family
+        took so far, else its stage, else every task: a day's fetch is not priced like a year's.
+        The sum is scaled by the run's observed throughput (several workers, the time between tasks).
+        In a forked worker, which does not know the plan task by task, each stage's remaining tasks
+        are priced at the stage's mean time per task.
         """
         finished = sum(self.cells[n * _PER_STAGE + 1] for n in range(len(STAGES)))
         spent = sum(self.cells[n * _PER_STAGE + 3] for n in range(len(STAGES)))
         started = self.cells[_STARTED]
         if not finished or not started:
             return None
-        overall_mean = spent / finished
-        stage_mean = {}
-        for number, stage in enumerate(STAGES):
-            stage_done, stage_spent = self.cells[number * _PER_STAGE + 1], self.cells[number * _PER_STAGE + 3]
-            stage_mean[stage] = stage_spent / stage_done if stage_done else overall_mean
-        if os.getpid() == self._scheduler_pid:  # the plan task by task is known here
-            work = sum(self._family_mean(self._family[t], stage_mean[self._stage[t]])
+        if os.getpid() == self._scheduler_pid and self._stage_time:
+            work = sum(self._units.get(t, 1.0) * self._rate(t)
                        for t, state in self._state.items() if state in ("maybe", "pending"))
         else:
-            work = sum((total - done - failed) * stage_mean[stage] for stage, (total, done, failed) in self.counts().items())
+            work = 0.0
+            for number, stage in enumerate(STAGES):
+                total, done, failed = self.counts().get(stage, (0, 0, 0))
+                stage_done, stage_spent = self.cells[number * _PER_STAGE + 1], self.cells[number * _PER_STAGE + 3]
+                work += (total - done - failed) * (stage_spent / stage_done if stage_done else spent / finished)
         elapsed = max(self.clock() - started, 1e-9)
         throughput = spent / elapsed  # seconds of task work per second of wall time
         return work / max(throughput, 1e-6)
 
-    def _family_mean(self, family: str, fallback: float) -> float:
-        done, seconds = self._family_time.get(family, (0, 0.0))
-        return seconds / done if done else fallback
+    def _rate(self, task_id: str) -> float:
+        """Seconds per unit of work for this task: its family's so far, else its stage's, else the run's."""
+        for times, key in ((self._family_time, self._family.get(task_id)), (self._stage_time, self._stage[task_id])):
+            done, seconds = times.get(key, (0.0, 0.0))
+            if done:
+                return seconds / done
+        units = sum(done for done, _ in self._stage_time.values())
+        return sum(seconds for _, seconds in self._stage_time.values()) / units if units else 0.0
 
     def line(self) -> str:
         """'progress 12/26 tasks (46 %), ETA 3 min 10 s; fetch 10/12, features 1/2, train 0/2, ...'."""

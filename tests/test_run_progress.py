@@ -355,3 +355,24 @@ def test_a_task_is_priced_at_its_familys_time_before_its_stages() -> None:
     progress.succeeded("day1", "FetchLoad", 1.0)
     clock.now += 31
     assert progress.eta_seconds() == pytest.approx(2 * 1.0)
+
+
+def test_a_days_fetch_is_priced_at_a_day_of_the_range_before_it() -> None:
+    """A year's FetchRange must not make each of the next days' fetches look like a year's."""
+    clock = Clock()
+    progress = RunProgress(clock=clock)
+    progress.pending("range", "FetchRange")
+    progress.size("range", 365)
+    for day in range(10):
+        progress.maybe(f"day{day}", "FetchLoad")
+    progress.started("range", "FetchRange")
+    clock.now += 36.5
+    progress.succeeded("range", "FetchRange", 36.5)
+    assert progress.eta_seconds() == pytest.approx(10 * 0.1)
+
+
+def test_range_tasks_are_sized_in_days() -> None:
+    from pipeline.observer import size_of
+
+    task = type("T", (), {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 1, 31)})()
+    assert size_of(task) == 31 and size_of(object()) == 1
