@@ -138,6 +138,17 @@ class DownSource(Source):
     def datasets(self) -> tuple[str, ...]:
         return self.inner.datasets
 
+    @property
+    def storage_key(self) -> str:  # type: ignore[override]
+        return self.inner.storage_key
+
+    @property
+    def verifiable(self) -> bool:  # type: ignore[override]
+        return self.inner.verifiable
+
+    def fingerprint(self, dataset: str, day: dt.date) -> str:
+        return self.inner.fingerprint(dataset, day)
+
     def covers(self, dataset: str, day: dt.date) -> bool:
         return self.inner.covers(dataset, day)
 

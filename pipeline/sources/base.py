@@ -42,6 +42,10 @@ class Source(ABC):
     #: Changes whenever this source starts producing different data for the same key (e.g. a new
     #: version of the simulator), so every raw file read from it before is read again.
     data_version: str = "1"
+    #: Whether :meth:`fingerprint` tells when the data changed and a day can be read again at any
+    #: time (files on disk, the simulator). Network services keep documents only for a while, so a
+    #: raw file of theirs written by an older version (without a stamp) is kept, not fetched again.
+    verifiable: bool = False
 
     @property
     def storage_key(self) -> str:

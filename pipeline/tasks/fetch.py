@@ -8,8 +8,9 @@ and backtests fetch history in bulk through the source's ``fetch_many`` instead 
 daily tasks. Both write exactly the same files. :class:`HourlyPrices` and
 :class:`HourlyPricesRange` derive the hourly price maxima the labels and price features read.
 
-Each raw file records its source's fingerprint for that day (:meth:`Source.fingerprint`): when the
-source changes (an archive file re-downloaded or fixed), the file is read again. Implausible values
+Each raw file records its source's fingerprint for that day (:meth:`Source.fingerprint`) and the
+posting times of what it holds: when the source changes (an archive file re-downloaded or fixed),
+the file is read again. Implausible values
 are set aside as it is written (:func:`pipeline.integrity.plausible`), named in one log line.
 """
 
@@ -39,7 +40,7 @@ def write_fetched(configured: Configured, source: Source, dataset: str, days: li
     ``progress`` receives the percentage done after each chunk (a task's progress in the luigid UI).
     """
     layout, lineage = configured.layout, configured.lineage
-    days = [d for d in days if not layout.raw(dataset, d).current(lineage.raw(dataset, d))]
+    days = [d for d in days if not raw_current(configured, source, dataset, d)]
     bounds = configured.settings.config.integrity.bounds
     for start in range(0, len(days), BULK_CHUNK_DAYS):
         chunk = days[start : start + BULK_CHUNK_DAYS]
@@ -49,13 +50,27 @@ def write_fetched(configured: Configured, source: Source, dataset: str, days: li
             if aside:
                 log.warning("%s %s from %s: %s; set aside (the forecasts built from this day say degraded_inputs)",
                             dataset, day, source.describe(dataset, day), aside.describe(bounds, dataset))
+            published = kept["published_at"] if len(kept) else frame["published_at"]
             stamp = lineage.raw(dataset, day).with_notes(source=source.fingerprint(dataset, day),
+                                                         published=[str(published.min()), str(published.max())],
                                                          set_aside={dataset: aside.total} if aside else {},
                                                          examples=aside.examples)
             target.write(kept, stamp)
         log.info("fetched %s %s..%s from %s", dataset, chunk[0], chunk[-1], source.name)
         if progress is not None:
             progress(round(100 * (start + len(chunk)) / len(days)))
+
+
+def raw_current(configured: Configured, source: Source, dataset: str, day: dt.date) -> bool:
+    """Whether the raw file of (``dataset``, ``day``) is there, valid and read from the source as it is now.
+
+    A file written by an older version carries no stamp: from a source that cannot be read again at
+    will (a network service keeps documents only for a while) it is kept as it is.
+    """
+    target = configured.layout.raw(dataset, day)
+    if target.current(configured.lineage.raw(dataset, day)):
+        return True
+    return not source.verifiable and target.exists() and target.stamp() is None
 
 
 def hourly_stamp(configured: Configured, day: dt.date, raw: ParquetTarget) -> Stamp:
@@ -93,8 +108,8 @@ class FetchDataset(_SourceResources, MixinNaiveBulkComplete, PipelineTask):
         self.sources.require(self.dataset)
         return self.layout.raw(self.dataset, self.date)
 
-    def expected_outputs(self) -> list[tuple[ParquetTarget, Stamp]]:
-        return [(self.output(), self.lineage.raw(self.dataset, self.date))]
+    def complete(self) -> bool:
+        return raw_current(self.configured, self.sources.require(self.dataset), self.dataset, self.date)
 
     def run(self) -> None:
         source = self.sources.require(self.dataset)
@@ -175,8 +190,9 @@ class FetchRange(_SourceResources, PipelineTask):
         return {d: self.layout.raw(self.dataset, d) for d in ercot_time.days(self.start, self.end)
                 if source.covers(self.dataset, d)}
 
-    def expected_outputs(self) -> list[tuple[ParquetTarget, Stamp]]:
-        return [(target, self.lineage.raw(self.dataset, day)) for day, target in self.output().items()]
+    def complete(self) -> bool:
+        source = self.sources.require(self.dataset)
+        return all(raw_current(self.configured, source, self.dataset, day) for day in self.output())
 
     def run(self) -> None:
         self.set_status_message(f"fetching {self.dataset} {self.start}..{self.end}")

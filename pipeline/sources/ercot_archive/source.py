@@ -98,6 +98,7 @@ class ErcotArchive(Source):
     """
 
     name = "ercot_archive"
+    verifiable = True  # the files are on disk: their versions say when they changed
 
     def __init__(self, root: Path | str, max_cached_years: int = 16) -> None:
         self.root = Path(root)

@@ -107,6 +107,7 @@ class ArchivedWeather(Source):
     """
 
     name = "weather_archive"
+    verifiable = True  # the files are on disk: their versions say when they changed
 
     def __init__(self, root: Path | str) -> None:
         root = Path(root)

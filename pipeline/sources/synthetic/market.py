@@ -67,6 +67,7 @@ class SyntheticMarket(Source):
 
     name = "synthetic"
     simulated = True
+    verifiable = True  # any day can be simulated again
 
     def __init__(self, seed: int, extra_nodes: Sequence[str] = ()) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
