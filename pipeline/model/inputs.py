@@ -53,6 +53,12 @@ MIN_VINTAGE_DAYS = 60
 # Inputs whose effect can only raise the spike probability: prices, reserve prices, spike rates.
 INCREASING_PREFIXES = ("dam_", "sys_dam_", "price_", "spike_rate_", "sys_spike_rate_", "as_")
 NOT_MONOTONE = frozenset({"dam_hod_rank", "dam_hod_ratio", "dam_age_days"})
+# Forecast tightness: more load or net load forecast (or more cooling / heating) can only raise the
+# probability, more wind or solar forecast only lower it. (Yesterday's errors may act either way.)
+INCREASING_FORECASTS = frozenset({"load_fc", "load_fc_day_peak", "load_fc_vs_recent_peak", "net_load_fc",
+                                  "net_load_fc_day_peak", "net_load_fc_vs_recent_peak", "cooling_degree_fc",
+                                  "heating_degree_fc"})
+DECREASING_FORECASTS = frozenset({"wind_fc", "solar_fc"})
 # The logistic component's inputs (log prices; sin/cos of the hour are added).
 LINEAR_INPUTS = ("dam_hod", "dam_hod_max7", "price_mean_hod_7d")
 
@@ -112,4 +118,11 @@ def usable_inputs(features: pd.DataFrame, offered: Sequence[str], thresholds: Se
 
 
 def is_increasing(name: str) -> bool:
-    return name.startswith(INCREASING_PREFIXES) and name not in NOT_MONOTONE
+    return (name.startswith(INCREASING_PREFIXES) and name not in NOT_MONOTONE) or name in INCREASING_FORECASTS
+
+
+def monotone_sign(name: str) -> int:
+    """The booster's monotonic constraint for an input: 1 increasing, -1 decreasing, 0 free."""
+    if is_increasing(name):
+        return 1
+    return -1 if name in DECREASING_FORECASTS else 0

@@ -45,7 +45,15 @@ from pipeline.config import ModelConfig
 from pipeline.labels import threshold_label
 from pipeline.model.calibration import logit, monotone, sigmoid
 from pipeline.model.dataset import TrainingSet
-from pipeline.model.inputs import INPUT_GROUPS, LINEAR_INPUTS, groups_used, is_increasing, model_inputs, usable_inputs
+from pipeline.model.inputs import (
+    INPUT_GROUPS,
+    LINEAR_INPUTS,
+    groups_used,
+    is_increasing,
+    model_inputs,
+    monotone_sign,
+    usable_inputs,
+)
 
 # Re-exported: the inputs (by group), the monotone rule and the logistic component's inputs live in
 # pipeline.model.inputs.
@@ -152,7 +160,7 @@ class SpikeModel:
         s = self.settings
         categorical = np.zeros(len(self.columns_) + 1, dtype=bool)
         categorical[-1] = len(self.nodes) > 1
-        increasing = [1 if is_increasing(name) else 0 for name in self.columns_] + [0]
+        increasing = [monotone_sign(name) for name in self.columns_] + [0]
         return HistGradientBoostingClassifier(
             max_iter=s.max_iter, learning_rate=s.learning_rate, max_leaf_nodes=s.max_leaf_nodes,
             min_samples_leaf=s.min_samples_leaf, l2_regularization=s.l2_regularization, early_stopping=False,
