@@ -158,6 +158,12 @@ LOGISTIC_INPUTS = ("spike_rate_{t}_hod_7d", "spike_rate_{t}_hod_28d", "sys_spike
 LOGISTIC_SHARED = ("price_max_hod_d1", "price_mean_hod_7d", "horizon_h")
 
 
+def baseline_columns(thresholds: tuple[float, ...]) -> list[str]:
+    """Every feature column the baselines read (what a compacted training set must keep for them)."""
+    logistic = [c.format(t=threshold_label(t)) for t in thresholds for c in LOGISTIC_INPUTS]
+    return [*logistic, *LOGISTIC_SHARED, "price_max_hod_lastweek", "dam_hod", "horizon_day", "hour_of_day", "month"]
+
+
 @dataclass
 class LogisticBaseline:
     """A small logistic regression on recent spike rates, yesterday's price and the hour."""

@@ -14,7 +14,9 @@ from importlib import metadata as package_metadata
 from typing import Any
 
 from pipeline.features import feature_columns
-from pipeline.model.dataset import TrainingSet, select_days
+from pipeline.model.baselines import baseline_columns
+from pipeline.model.dataset import Compaction, TrainingSet, compaction_for, select_days
+from pipeline.model.inputs import LINEAR_INPUTS, model_inputs
 from pipeline.model.scoring import fit
 from pipeline.model.spike import SpikeModel
 from pipeline.model.windows import TrainingWindow
@@ -32,6 +34,19 @@ class Provenance:
     weather_source: str | None
     simulated: bool
     settings: dict[str, Any]  # the configuration's model section
+
+
+def training_compaction(window: TrainingWindow, settings: Any) -> Compaction | None:
+    """How a training window of these settings is read: compacted when its fit days hold more rows than
+    :data:`~pipeline.model.dataset.FIT_ROW_BUDGET` (a shard of many nodes), else whole (None).
+
+    The columns kept are every input the model may read and every column its baselines read.
+    """
+    thresholds = settings.thresholds
+    columns = [*model_inputs(feature_columns(settings.features), thresholds), *LINEAR_INPUTS,
+               *baseline_columns(thresholds)]
+    return compaction_for(window.fit_first, window.fit_last, len(settings.features.nodes),
+                          settings.features.horizon_hours, settings.model.seed, thresholds, list(dict.fromkeys(columns)))
 
 
 def train_candidate(data: TrainingSet, window: TrainingWindow, nodes: tuple[str, ...], settings: Any,
@@ -59,6 +74,8 @@ def metadata(provenance: Provenance, window: TrainingWindow, fit_set: TrainingSe
         "train_date": window.train_date.isoformat(),
         "window": window.as_dict(),
         "rows": {"fit": int(len(fit_set.outcomes)), "validation": int(len(validation_set.outcomes))},
+        # Below 1: the fit window was compacted (every spike, this share of the calm target hours).
+        "calm_share": fit_set.calm_share,
         "positives_fit": {str(t): int(fit_set.outcomes[:, k].sum()) for k, t in enumerate(fit_set.thresholds)},
         "nodes": list(fitted.nodes),
         "thresholds": list(fitted.thresholds),
