@@ -144,5 +144,6 @@ if "luigi" in sys.modules:
 
     preflight.check_luigi_command()
     load_tasks()
-    if preflight.is_luigi_command(sys.argv):
+    # A run to follow, not `--help` (which preflight lets through without checking the configuration).
+    if preflight.is_luigi_command(sys.argv) and not {"--help", "--help-all"} & set(sys.argv):
         watch_runs()

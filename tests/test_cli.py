@@ -136,3 +136,16 @@ def test_range_daily_no_longer_warns_about_its_param_name(tmp_path: Path) -> Non
     result = _python(["-c", code.format("import pipeline\n")], tmp_path, env)
     assert result.returncode == 0, result.stderr
     assert "param_name" not in result.stderr
+
+
+def test_luigi_help_answers_even_with_an_invalid_configuration(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("market:\n  colour: red\n")
+    luigi = Path(sys.executable).with_name("luigi")
+    env = {**os.environ, "RTLMP_CONFIG": str(bad)}
+    result = subprocess.run([str(luigi), "--module", "pipeline", "DailyInference", "--help"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    run = subprocess.run([str(luigi), "--module", "pipeline", "DailyInference", "--local-scheduler"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "unknown key 'market.colour'" in run.stderr
