@@ -11,7 +11,8 @@
   training again.
 
 A forecast that exists but is invalid (wrong schema, wrong rows, impossible probabilities) counts
-as missing here: the fallback is published over it (the invalid file set aside).
+as missing here: it is first made again by ``DailyInference`` (its inputs and model are there), and
+if that fails too the fallback is published over it (the invalid file set aside).
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def fallback_steps(ops: Operations, day: dt.date) -> list[tuple[str, list[str]]]
     """The luigi tasks that publish the configured fallbacks of ``day``, in the order they are tried."""
     steps: list[tuple[str, list[str]]] = []
     recovery = ops.config.error_recovery
+    forecast = ops.tagged_layout.forecast(day)
+    if forecast.store.exists(forecast.path) and forecast.problem() is not None:
+        # It was published and then damaged (a full disk, a bad copy): making it again is quicker
+        # and better than any fallback, its inputs and model being there.
+        steps.append(("rebuilt", ["DailyInference", "--date", day.isoformat()]))
     if recovery.data_fetching.fallback == "use_cached_data":
         if all(part.layout.features(day).exists() for part in ops.configured.shards()):
             log.info("the features of %s were built, so its inputs were fetched: no cached-inputs fallback", day)
