@@ -35,7 +35,7 @@ def fallback_steps(ops: Operations, day: dt.date) -> list[tuple[str, list[str]]]
     if forecast.store.exists(forecast.path) and forecast.problem() is not None:
         # It was published and then damaged (a full disk, a bad copy): making it again is quicker
         # and better than any fallback, its inputs and model being there.
-        steps.append(("rebuilt", ["DailyInference", "--date", day.isoformat()]))
+        steps.append(("rebuild", ["DailyInference", "--date", day.isoformat()]))
     if recovery.data_fetching.fallback == "use_cached_data":
         if all(part.layout.features(day).exists() for part in ops.configured.shards()):
             log.info("the features of %s were built, so its inputs were fetched: no cached-inputs fallback", day)
