@@ -105,6 +105,7 @@ def operating_day_hours(day: dt.date) -> pd.DatetimeIndex:
     return pd.date_range(start, end, freq="h", inclusive="left").as_unit(TS_UNIT)
 
 
+@functools.lru_cache(maxsize=100_000)
 def local_time_on(day: dt.date, hhmm: str) -> pd.Timestamp:
     """Wall-clock time ``hhmm`` (CPT) on ``day`` as UTC, e.g. the issue time 06:00 on D."""
     hour, minute = parse_hhmm(hhmm)

@@ -29,6 +29,7 @@ source name below.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,7 +51,10 @@ class Rule:
     day_offset: int = 0
 
     def available_at(self, day: dt.date) -> pd.Timestamp:
-        """UTC time by which the complete file for key day ``day`` is public."""
+        """UTC time by which the complete file for key day ``day`` is public (computed once per rule and day)."""
+        return _available_at(self, day)
+
+    def _available_at(self, day: dt.date) -> pd.Timestamp:
         if self.local_time is not None:
             return ercot_time.local_time_on(day + dt.timedelta(days=self.day_offset), self.local_time)
         assert self.after_interval_end is not None
@@ -84,6 +88,12 @@ RULES: dict[str, Rule] = {
 OVERRIDES: dict[tuple[str, str], Rule] = {
     ("open_meteo", "weather"): Rule("weather", "delivery", after_interval_end=pd.Timedelta(days=5)),
 }
+
+
+@functools.lru_cache(maxsize=200_000)
+def _available_at(rule: Rule, day: dt.date) -> pd.Timestamp:
+    # Thousands of days are asked for again and again (every training window, every feature day).
+    return rule._available_at(day)
 
 
 def rule_for(dataset: str, source: str | None = None) -> Rule:
