@@ -178,7 +178,7 @@ def run(args: argparse.Namespace, root: Path, fresh: bool) -> None:
         (f"model.fit in TrainModel ({len(fits)} models)", f"{fit_total:10.1f} s"),
     ]
     if booster["calls"]:
-        rows.append((f"  of which booster fits ({booster['calls']})", f"{booster['seconds']:10.1f} s"))
+        rows.append((f"  of which booster fits ({booster['calls']}, summed)", f"{booster['seconds']:10.1f} s"))
     rows += [
         (f"gate cross-fit scoring ({len(crossfits)} gates)", f"{crossfit_total:10.1f} s"),
         ("model fitting, total", f"{fitting:10.1f} s"),
