@@ -534,8 +534,6 @@ def test_universe_dam_prices_carry_expected_congestion_without_real_time_surpris
     assert dam[far_west].diff().abs().median().median() < rt_hourly[far_west].diff().abs().median().median()
 
 
-def test_each_simulator_version_writes_its_own_folders() -> None:
-    market = SyntheticMarket(7)
-    assert market.storage_key == f"synthetic-v{market_module.SIMULATOR_VERSION}"
-    market.storage_suffix = "s7"
-    assert market.storage_key == f"synthetic-v{market_module.SIMULATOR_VERSION}-s7"
+def test_files_of_an_earlier_simulator_version_are_simulated_again() -> None:
+    """Version 2 sized its forecast errors anew: its fingerprint differs from version 1's raw stamps."""
+    assert SyntheticMarket(7).fingerprint("load_forecast", dt.date(2024, 7, 1)) == "synthetic:v2"

@@ -47,10 +47,6 @@ from targets.schemas import DATASETS
 
 # Price values (intervals x settlement points) built at a time; about 12 days of the whole universe.
 _CHUNK_VALUES = 4_000_000
-#: Bumped whenever the simulator's output changes (v2: forecast errors sized as ERCOT's published
-#: forecast performance), so the raw files, features and models of an earlier version are never
-#: read as this one's: the version is part of the source's storage key.
-SIMULATOR_VERSION = 2
 
 
 class SyntheticMarket(Source):
@@ -68,6 +64,10 @@ class SyntheticMarket(Source):
     name = "synthetic"
     simulated = True
     verifiable = True  # any day can be simulated again
+    #: Bumped whenever the simulator's output changes (2: forecast errors sized as ERCOT's published
+    #: forecast performance), so raw files of an earlier version are simulated again and everything
+    #: made from them remade (the source's fingerprint, :mod:`pipeline.lineage`).
+    data_version = "2"
 
     def __init__(self, seed: int, extra_nodes: Sequence[str] = ()) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -86,12 +86,6 @@ class SyntheticMarket(Source):
         self.nodes: tuple[str, ...] = HUBS_AND_ZONES + tuple(extras)
         column = {node: j for j, node in enumerate(self.nodes)}
         self._universe_columns = np.array([column[node] for node in members], dtype=np.int64)
-
-    @property
-    def storage_key(self) -> str:
-        """``synthetic-v<version>[-<suffix>]``: each simulator version has its own folders."""
-        base = f"{self.name}-v{SIMULATOR_VERSION}"
-        return f"{base}-{self.storage_suffix}" if self.storage_suffix else base
 
     def __repr__(self) -> str:
         return f"SyntheticMarket(seed={self.seed}, extra_nodes={list(self.nodes[len(HUBS_AND_ZONES):])})"
