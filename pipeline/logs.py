@@ -115,6 +115,9 @@ def setup(config: LoggingConfig, console: bool = True, secrets: Sequence[str] = 
     shutdown()
     for name in HTTP_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The pipeline's loggers follow logging.level: a luigi logging configuration loaded earlier in this
+    # process (luigi.cfg's logging_conf_file, applied by luigi.build) pins "pipeline" at INFO.
+    logging.getLogger("pipeline").setLevel(logging.NOTSET)
     redacting = RedactSecrets(secrets)
     formatter = ZonedFormatter(FORMAT)
     handlers: list[logging.Handler] = [
