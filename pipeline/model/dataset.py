@@ -95,6 +95,8 @@ def labelled_set(features: pd.DataFrame, rt_hourly: pd.DataFrame, thresholds: tu
     if compaction is None:
         return data
     fit_days = compaction.is_fit_day(data.features["issue_day"])
+    if not fit_days.any():  # e.g. the gate's validation window: read whole
+        return data
     # Rows outside the fit days were read whole: "sampled" marks them all, as every row of them is kept.
     sampled = ~fit_days | (target_uniforms(data.features, compaction.seed) < compaction.calm_share)
     return TrainingSet(data.features, data.outcomes, data.thresholds, compaction.calm_share, sampled)
