@@ -55,12 +55,6 @@ class Store(Protocol):
     def describe(self, root: str) -> str: ...
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
 class LocalStore:
     """Files on a local (or mounted) filesystem.
 
@@ -100,7 +94,8 @@ class LocalStore:
         os.makedirs(folder or ".", exist_ok=True)
         self._sweep(folder or ".")
         tmp = os.path.join(folder, f".{name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
-        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_umask())
+        # The kernel applies the process umask to the mode (never changed here: threads share it).
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)

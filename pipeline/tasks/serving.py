@@ -32,12 +32,15 @@ class ServeModel(ShardTask):
         """Whether this run may train and gate the newest candidate (else: records on disk only).
 
         Not for the cached-inputs fallback, and not when the candidate's training failed and the
-        current model is to be retained (``error_recovery.model_retraining.fallback``).
+        current model is to be retained (``error_recovery.model_retraining.fallback``). Decided once
+        per task: luigi asks for ``requires()`` again when it prints its summary, and the answer must
+        not change (nor need the store) by then.
         """
-        if self.cached_inputs:
-            return False
-        retain = self.settings.config.error_recovery.model_retraining.fallback == "retain_current_model"
-        return not (retain and self.records.failure(self.settings.cadence.newest(self.date)) is not None)
+        if not hasattr(self, "_may_gate"):
+            retain = self.settings.config.error_recovery.model_retraining.fallback == "retain_current_model"
+            self._may_gate = not self.cached_inputs and not (
+                retain and self.records.failure(self.settings.cadence.newest(self.date)) is not None)
+        return self._may_gate
 
     def requires(self) -> dict[str, luigi.Task]:
         if not self.may_gate():
@@ -54,7 +57,10 @@ class ServeModel(ShardTask):
         return [(self.output(), self.stamp())]
 
     def run(self) -> None:
+        self._alerts: list[alerts.Pending] = []
         serving, reason = self.records.choose(self.date, self._verify, self._alert)
+        for pending in self._alerts:  # delivered while the rule chose again; each bounded by its timeout
+            pending.wait()
         if serving.status == "retained":
             log.info("the newest candidate before %s was rejected: the model it lost to, trained on %s, is retained",
                      self.date, serving.train_date)
@@ -67,10 +73,11 @@ class ServeModel(ShardTask):
             artifact.verify()
 
     def _alert(self, serving: registry.Serving, error: ArtifactError) -> None:
-        config = self.settings.config
-        alerts.send(alerts.Alert(kind="model_invalid", severity="critical",
-                                 title=f"model {serving.model_id} failed its integrity check and was skipped",
-                                 detail=f"{error}\n\nThe forecast of {self.date} uses the next valid model.",
-                                 at=self.alert_clock(), job="inference", forecast_date=self.date,
-                                 key=f"model_invalid:{serving.model_id}"),
-                    config.alerts, self.layout.alert_log())
+        """A critical alert, sent in the background so the forecast's path never waits on it."""
+        alert = alerts.Alert(kind="model_invalid", severity="critical",
+                             title=f"model {serving.model_id} failed its integrity check and was skipped",
+                             detail=f"{error}\n\nThe forecast of {self.date} uses the next valid model.",
+                             at=self.alert_clock(), job="inference", forecast_date=self.date,
+                             key=f"model_invalid:{serving.model_id}")
+        config, history = self.settings.config.alerts, self.layout.alert_log()
+        self._alerts.append(alerts.in_background(lambda: alerts.send(alert, config, history)))
