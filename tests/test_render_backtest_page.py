@@ -15,6 +15,7 @@ from pipeline import backtest, drift, ercot_time, report
 from pipeline.render import backtest_page
 from pipeline.render.figures import FIGURE_NAMES
 from targets import Layout
+from pipeline.forecast import with_bid_columns
 from targets.schemas import PREDICTIONS
 
 ISSUE_DAYS = [dt.date(2024, 7, 1), dt.date(2024, 7, 2), dt.date(2024, 7, 3)]
@@ -58,7 +59,7 @@ def hand_made_predictions() -> pd.DataFrame:
                     "p_logistic": np.clip(signal * 0.8 + 0.02, 0, 1),
                     "p_dam_asof": np.clip(signal * 0.7 + 0.03, 0, 1),
                 }))
-    return PREDICTIONS.conform(pd.concat(blocks, ignore_index=True))
+    return PREDICTIONS.conform(with_bid_columns(pd.concat(blocks, ignore_index=True)))
 
 
 def hand_made_metrics(predictions: pd.DataFrame, simulated: bool = True) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from targets import Layout, ModelArtifactTarget, ParquetTarget
 from targets.files import JsonLinesTarget, read_many
 from targets.lease import LeaseLock
 from targets.s3 import Credentials, S3Store
+from pipeline.forecast import with_bid_columns
 from targets.schemas import FORECAST
 from targets.store import StoreError, reset_remote, store_for
 from tests.objectstore_support import object_store  # noqa: F401 - fixture
@@ -40,12 +41,12 @@ def s3(object_store, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReq
 
 
 def forecast_frame(rows: int = 6) -> pd.DataFrame:
-    return pd.DataFrame({
+    return with_bid_columns(pd.DataFrame({
         "forecast_date": dt.date(2024, 7, 16), "node": ["HB_NORTH"] * rows, "threshold": [100.0] * rows,
         "interval_start": pd.date_range("2024-07-17 05:00", periods=rows, freq="h", tz="UTC"),
         "horizon_h": np.arange(1, rows + 1), "probability": np.linspace(0.01, 0.2, rows),
         "issued_at": pd.Timestamp("2024-07-16 11:00", tz="UTC"), "model_id": "m", "status": "ok",
-    })
+    }))
 
 
 def test_a_parquet_target_is_written_once_and_reads_back_identically(s3: str) -> None:
