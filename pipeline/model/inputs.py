@@ -59,8 +59,10 @@ INCREASING_FORECASTS = frozenset({"load_fc", "load_fc_day_peak", "load_fc_vs_rec
                                   "net_load_fc_day_peak", "net_load_fc_vs_recent_peak", "cooling_degree_fc",
                                   "heating_degree_fc"})
 DECREASING_FORECASTS = frozenset({"wind_fc", "solar_fc"})
-# The logistic component's inputs (log prices; sin/cos of the hour are added).
+# The logistic component's inputs (log prices; sin/cos of the hour are added), and the forecast
+# tightness it reads where the model reads forecasts.
 LINEAR_INPUTS = ("dam_hod", "dam_hod_max7", "price_mean_hod_7d")
+LINEAR_FORECAST_INPUTS = ("net_load_fc_vs_recent_peak", "load_fc_vs_recent_peak", "temp_fc_mean")
 
 
 def _expand(template: str, labels: Sequence[str]) -> list[str]:

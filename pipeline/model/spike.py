@@ -49,6 +49,7 @@ from pipeline.model.calibration import logit, monotone, sigmoid
 from pipeline.model.dataset import TrainingSet
 from pipeline.model.inputs import (
     INPUT_GROUPS,
+    LINEAR_FORECAST_INPUTS,
     LINEAR_INPUTS,
     groups_used,
     is_increasing,
@@ -133,6 +134,7 @@ class SpikeModel:
     fallback_ratio_: list[float | None] = field(default_factory=list)
     calibration_: list[float] = field(default_factory=list)  # intercept shift per threshold
     calm_share_: float = 1.0  # share of calm hours the fit window kept (below 1: compacted, see dataset)
+    linear_forecasts_: tuple[str, ...] = ()  # forecast inputs of the logistic component
     baselines_: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -151,7 +153,10 @@ class SpikeModel:
     def _linear_design(self, features: pd.DataFrame) -> np.ndarray:
         hour = features["hour_of_day"].to_numpy(dtype=float)
         prices = log_price(features[list(LINEAR_INPUTS)].to_numpy(dtype=float))
-        return np.column_stack([prices, np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)])
+        parts = [prices, np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)]
+        if self.linear_forecasts_:  # the forecast tightness, where the model reads forecasts
+            parts.append(features[list(self.linear_forecasts_)].to_numpy(dtype=float))
+        return np.column_stack(parts)
 
     def _dam_excess(self, features: pd.DataFrame) -> np.ndarray:
         """log DAM beyond the fit window's largest (0 within it, or where the DAM is unknown)."""
@@ -179,6 +184,9 @@ class SpikeModel:
         # Inputs with data in the fit window (e.g. no reserve prices before 2022, no forecasts on the
         # archive), forecast vintages only once the window holds enough days of them.
         self.columns_ = usable_inputs(data.features, offered, self.thresholds)
+        # The logistic component reads the forecast tightness too when the model reads forecasts: blended
+        # without it, it would damp the forecasts' say in the trees by its weight.
+        self.linear_forecasts_ = tuple(name for name in LINEAR_FORECAST_INPUTS if name in self.columns_)
         x, linear_x = self._design(data.features), self._linear_design(data.features)
         dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
         self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
