@@ -145,3 +145,34 @@ def test_holidays_include_thanksgiving_and_memorial_day() -> None:
     assert dt.date(2024, 5, 27) in holidays(2024)
     assert dt.date(2024, 5, 20) not in holidays(2024)
     assert dt.date(2024, 12, 31) not in holidays(2024)  # New Year's Eve is a working day for load
+
+
+def _load_rows(day: dt.date, mw: float, published_at: pd.Timestamp, zone: str = "ERCOT") -> list[dict]:
+    return [{"interval_start": start, "zone": zone, "load_mw": mw, "published_at": published_at}
+            for start in ercot_time.operating_day_hours(day)]
+
+
+def test_yesterdays_forecast_error_is_that_of_the_forecast_known_a_day_before() -> None:
+    """load_fc_err_d1: D-1's forecast as known 24 h before the issue time, against D-1's actual load;
+    a later revision of D-1 (posted on D, before the issue time) is not yesterday's forecast."""
+    issue = dt.date(2024, 7, 10)
+    yesterday = issue - dt.timedelta(days=1)
+    actual = [row for day in ercot_time.days(issue - dt.timedelta(days=20), yesterday)
+              for row in _load_rows(day, 50_000.0, ercot_time.local_time_on(day + dt.timedelta(days=1), "06:00"))]
+    forecasts = (_load_rows(yesterday, 52_000.0, ercot_time.local_time_on(yesterday, "05:30"))
+                 + _load_rows(yesterday, 49_000.0, ercot_time.local_time_on(issue, "05:30"))  # a revision on D
+                 + [row for day in ercot_time.days(issue, issue + dt.timedelta(days=4))
+                    for row in _load_rows(day, 55_000.0, ercot_time.local_time_on(issue, "05:30"))])
+    inputs = FeatureInputs(
+        rt_hourly=hourly_prices(dt.date(2024, 6, 1), dt.date(2024, 7, 14)),
+        load=asof.with_known_at(pd.DataFrame(actual), "load", "synthetic"),
+        load_forecast=asof.with_known_at(pd.DataFrame(forecasts), "load_forecast", "synthetic"),
+    )
+    features = build_features(SETTINGS, inputs, [issue])
+    # (52,000 - 50,000) MW over the recent peak load of 50,000 MW
+    assert features["load_fc_err_d1"].unique().tolist() == [pytest.approx(0.04)]
+    assert (features["load_fc"] == 55_000.0).all()
+    # without yesterday's forecast (no vintage known a day before), the error is unknown, not zero
+    later_only = FeatureInputs(rt_hourly=inputs.rt_hourly, load=inputs.load, load_forecast=asof.with_known_at(
+        pd.DataFrame(forecasts[24:]), "load_forecast", "synthetic"))
+    assert build_features(SETTINGS, later_only, [issue])["load_fc_err_d1"].isna().all()
