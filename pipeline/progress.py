@@ -133,7 +133,8 @@ class RunProgress:
     (``complete``: not counted, it is no work), and each start, success and failure. The ETA
     prices each task still to run by its size in days at the time per day its family took so far,
     else its stage's (a model takes longer than a day of features; a year's FetchRange longer than a
-    day's fetch), scaled by the run's observed throughput (several workers, the time between tasks). The total grows while running tasks yield new dependencies (a Backtest finds
+    day's fetch), plus the run's observed time between tasks for each, divided by the speed-up of
+    several workers. The total grows while running tasks yield new dependencies (a Backtest finds
     its daily forecasts only once its inputs are ready).
 
     The counts live in ``cells``, a flat sequence of floats: pass a ``multiprocessing`` shared array
@@ -222,7 +223,8 @@ class RunProgress:
 
         Each task still to run is priced by its size (:meth:`size`) at the time per unit its family
         took so far, else its stage, else every task: a day's fetch is not priced like a year's.
-        The sum is scaled by the run's observed throughput (several workers, the time between tasks).
+        To that come the wall time the run spent between tasks so far, per remaining task, and the
+        speed-up of several workers.
         In a forked worker, which does not know the plan task by task, each stage's remaining tasks
         are priced at the stage's mean time per task.
         """
@@ -240,9 +242,13 @@ class RunProgress:
                 total, done, failed = self.counts().get(stage, (0, 0, 0))
                 stage_done, stage_spent = self.cells[number * _PER_STAGE + 1], self.cells[number * _PER_STAGE + 3]
                 work += (total - done - failed) * (stage_spent / stage_done if stage_done else spent / finished)
+        # Wall time beyond the tasks' own run time (luigi's scheduling and completeness checks between
+        # tasks) is paid per task: it dominates a run of hundreds of one-day fetches. Several workers
+        # running side by side show up as more task time than wall time instead.
         elapsed = max(self.clock() - started, 1e-9)
-        throughput = spent / elapsed  # seconds of task work per second of wall time
-        return work / max(throughput, 1e-6)
+        remaining = sum(total - done - failed for total, done, failed in self.counts().values())
+        overhead = max(elapsed - spent, 0.0) / finished
+        return work / max(spent / elapsed, 1.0) + remaining * overhead
 
     def _rate(self, task_id: str) -> float:
         """Seconds per unit of work for this task: its family's so far, else its stage's, else the run's."""

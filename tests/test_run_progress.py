@@ -376,3 +376,15 @@ def test_range_tasks_are_sized_in_days() -> None:
 
     task = type("T", (), {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 1, 31)})()
     assert size_of(task) == 31 and size_of(object()) == 1
+
+
+def test_the_time_between_tasks_is_counted_for_each_remaining_task() -> None:
+    """Hundreds of one-day fetches cost more in luigi's bookkeeping between tasks than in their runs."""
+    clock = Clock()
+    progress = RunProgress(clock=clock)
+    for n in range(4):
+        progress.pending(f"day{n}", "FetchLoad")
+    progress.started("day0", "FetchLoad")
+    progress.succeeded("day0", "FetchLoad", 1.0)
+    clock.now += 3.0  # 1 s of task, 2 s between tasks
+    assert progress.eta_seconds() == pytest.approx(3 * (1.0 + 2.0))
