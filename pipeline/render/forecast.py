@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline import ercot_time
-from pipeline.forecast import STATUS_CACHED_INPUTS, STATUS_OK, STATUS_PREVIOUS
+from pipeline.forecast import STATUS_CACHED_INPUTS, STATUS_DEGRADED, STATUS_OK, STATUS_PREVIOUS
 
 #: Below this a probability prints as "<0.1 %" and is not listed among the most likely hours.
 SMALLEST_SHOWN = 0.001
@@ -26,7 +26,7 @@ TITLE_NODES = 6
 
 STATUS_MEANINGS = {
     STATUS_OK: "made normally",
-    "degraded_inputs": "made without an input that was set aside or missing",
+    STATUS_DEGRADED: "made without an input that was set aside or missing",
     STATUS_CACHED_INPUTS: "FALLBACK: made from cached inputs, fresh data could not be fetched",
     STATUS_PREVIOUS: "FALLBACK: the previous forecast re-published, today's forecast failed",
 }
