@@ -38,7 +38,21 @@ import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from croniter import croniter
+
+def _parser(instant: Callable[[str], object] = str) -> argparse.ArgumentParser:
+    """The command's arguments; ``instant`` reads ``--now`` (the clock's parser once it is loaded)."""
+    parser = argparse.ArgumentParser(prog="python -m pipeline.scheduler", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+    parser.add_argument("--dry-run", action="store_true", help="print the schedule and what is due; run nothing")
+    parser.add_argument("--now", type=instant, help="as of this time (ISO; default: now; implies a stopped clock)")
+    return parser
+
+
+if __name__ == "__main__":
+    # Answer --help (and refuse unknown options) before the operations machinery loads: seconds of imports.
+    _parser().parse_args()
+
+from croniter import croniter  # noqa: E402 - after the early argument check above
 
 from pipeline import clock as clocks
 from pipeline import logs
@@ -283,11 +297,7 @@ def describe(config: Config, now: dt.datetime, last_started: dict[str, dt.dateti
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.scheduler", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
-    parser.add_argument("--dry-run", action="store_true", help="print the schedule and what is due; run nothing")
-    parser.add_argument("--now", type=clocks.parse_instant, help="as of this time (ISO; default: now; implies a stopped clock)")
-    args = parser.parse_args(argv)
+    args = _parser(clocks.parse_instant).parse_args(argv)
     # Nothing the jobs write (data root, logs, locks) is writable by group or others, whatever umask
     # the process inherited; a stricter one is kept. Here, before any thread starts.
     os.umask(os.umask(0o022) | 0o022)

@@ -27,7 +27,7 @@ from pipeline import ercot_time
 from pipeline.config import Config
 from pipeline.configured import Configured
 from pipeline.ops import deadline
-from pipeline.render.forecast import forecast_chart
+from pipeline.render.forecast import forecast_chart, source_label
 from pipeline.settings import Settings
 from pipeline.sources import Sources
 from targets import Layout
@@ -89,7 +89,7 @@ def collect(config: Config, now: dt.datetime) -> StatusView:
         frame = target.read()
         stamp = target.stamp()
         degraded = dict((stamp.notes.get("degraded") or {}) if stamp else {})
-        latest = LatestForecast(day, frame, forecast_chart(frame), degraded)
+        latest = LatestForecast(day, frame, forecast_chart(frame, source_label(config.sources.market)), degraded)
     schedules = {job: (getattr(config.scheduler, job).enabled, getattr(config.scheduler, job).cron_expression)
                  for job in JOB_ORDER}
     return StatusView(
