@@ -1,10 +1,11 @@
 """The spike model, its baselines, training windows, candidates and the gate (no luigi here).
 
 * :mod:`~pipeline.model.spike` -- the spike model (monotone additive boosters, a logistic blend, a DAM tail);
+* :mod:`~pipeline.model.inputs` -- what the model reads, by input group, and when forecast vintages count;
 * :mod:`~pipeline.model.scoring` -- fitting a candidate with its baselines, validation reports, what it serves;
 * :mod:`~pipeline.model.baselines` -- climatology, persistence and logistic baselines;
 * :mod:`~pipeline.model.calibration` -- Platt scaling and monotonicity across thresholds;
-* :mod:`~pipeline.model.dataset` -- labelled training sets;
+* :mod:`~pipeline.model.dataset` -- labelled training sets, large ones compacted while they are read;
 * :mod:`~pipeline.model.windows` -- which issue days a model trained on a date fits and validates on;
 * :mod:`~pipeline.model.candidate` -- training a candidate and its metadata;
 * :mod:`~pipeline.model.gate` -- a candidate against the previous one.

@@ -10,8 +10,12 @@ measured skill):
   (``monotonic_cst``) and forbidding interactions (each tree splits one feature, so the model is
   additive in logit space) keeps them from memorising last year's spike dates; deeper trees with
   interactions and seasonal inputs ranked worse out of sample on every year tried.
-* A small logistic regression on log DAM and recent RT prices, averaged in logit space
-  (``logistic_weight``), smooths the trees' steps.
+* A small logistic regression on log DAM and recent RT prices (and the forecast tightness, where
+  the model reads forecast vintages), averaged in logit space (``logistic_weight``), smooths the
+  trees' steps.
+* Forecast vintages (ERCOT's load, wind and solar forecasts, the temperature forecast, their recent
+  errors) are inputs where the training window holds enough of them (:mod:`pipeline.model.inputs`);
+  more load or net load forecast can only raise the probability, more wind or solar only lower it.
 * Trees are flat beyond the largest DAM price they saw; an unprecedented DAM (Winter Storm Uri:
   $7-9k) must still raise the probability, so a linear tail in log DAM continues the fit window's
   slope past its maximum.
