@@ -17,6 +17,7 @@ from pipeline.features import (
     build_cube,
     build_features,
     feature_columns,
+    features_by_day,
 )
 
 SETTINGS = FeatureSettings(nodes=("HB_NORTH", "HB_WEST"), thresholds=(100.0, 1000.0), issue_time="06:00", lookback_days=14)
@@ -176,3 +177,15 @@ def test_yesterdays_forecast_error_is_that_of_the_forecast_known_a_day_before() 
     later_only = FeatureInputs(rt_hourly=inputs.rt_hourly, load=inputs.load, load_forecast=asof.with_known_at(
         pd.DataFrame(forecasts[24:]), "load_forecast", "synthetic"))
     assert build_features(SETTINGS, later_only, [issue])["load_fc_err_d1"].isna().all()
+
+
+def test_daily_files_hold_the_rows_of_the_bulk_build() -> None:
+    spikes = {(dt.date(2024, 7, d), 18): 150.0 * d for d in range(1, 20)}
+    inputs = FeatureInputs(rt_hourly=hourly_prices(dt.date(2024, 6, 1), dt.date(2024, 7, 25), spikes))
+    days = [dt.date(2024, 7, 14), dt.date(2024, 7, 10), dt.date(2024, 7, 11)]
+    bulk = build_features(SETTINGS, inputs, days)
+    by_day = features_by_day(SETTINGS, inputs, days)
+    assert list(by_day) == sorted(days)
+    for day, frame in by_day.items():
+        expected = bulk[bulk["issue_day"] == day].drop(columns="issue_day").reset_index(drop=True)
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), expected)
