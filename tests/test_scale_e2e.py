@@ -84,7 +84,7 @@ def local_forecast(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "scale.yaml"
-    path.write_text(CONFIG)
+    path.write_text(CONFIG + f"logging:\n  dir: {tmp_path / 'logs'}\n")
     return path
 
 
@@ -94,7 +94,8 @@ def test_workers_on_luigid_with_an_object_store_forecast_bit_for_bit_as_one_loca
     root = f"s3://{object_store.bucket}/e2e-workers"
     result = run(daily_inference(central(port), 3), luigi_env(config, root, object_store.env()))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "ShardForecast" in result.stderr and "--local-scheduler" not in result.args
+    task_log = (config.parent / "logs" / "luigi.log").read_text()  # luigi's per-task lines
+    assert "done      ShardForecast(" in task_log and "--local-scheduler" not in result.args
     pd.testing.assert_frame_equal(read_forecast(object_store.env(), root), local_forecast, check_exact=True)
     keys = [item["Key"] for item in object_store.boto3_client().list_objects_v2(
         Bucket=object_store.bucket, Prefix="e2e-workers/")["Contents"]]
