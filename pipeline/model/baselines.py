@@ -185,14 +185,12 @@ class LogisticBaseline:
         self.models_ = []
         for k, threshold in enumerate(self.thresholds):
             rows, weights = data.rows_for(k)
-            fit_on = data if rows is None else data.take(rows)
-            y = fit_on.outcomes[:, k]
+            y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
             if 0 < y.sum() < len(y):
                 model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
                                       StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
-                k_prior = None if prior is None else (prior[:, k] if rows is None else prior[rows, k])
-                model.fit(self._design(fit_on.features, threshold, k_prior), y,
-                          logisticregression__sample_weight=weights)
+                design = self._design(data.features, threshold, None if prior is None else prior[:, k])
+                model.fit(design if rows is None else design[rows], y, logisticregression__sample_weight=weights)
                 self.models_.append(model)
             else:
                 count = len(y) if weights is None else float(weights.sum())

@@ -67,10 +67,21 @@ class TrainingSet:
         return rows, np.where(spiked[rows], 1.0, 1.0 / self.calm_share)
 
     def take(self, rows: np.ndarray) -> TrainingSet:
-        """The rows selected by the boolean mask ``rows``."""
-        sampled = None if self.sampled is None else self.sampled[rows]
-        return TrainingSet(self.features.loc[rows].reset_index(drop=True), self.outcomes[rows], self.thresholds,
-                           self.calm_share, sampled)
+        """The rows selected by the boolean mask ``rows``.
+
+        A contiguous block (the days of a window are in order) is taken as a slice, which shares
+        the rows instead of copying them: a fit and a validation window then add no second copy of
+        a large training set.
+        """
+        where = np.flatnonzero(rows)
+        if len(where) and where[-1] - where[0] + 1 == len(where):
+            block = slice(int(where[0]), int(where[-1]) + 1)
+            features = self.features.iloc[block].reset_index(drop=True)
+        else:
+            block = rows
+            features = self.features.loc[rows].reset_index(drop=True)
+        sampled = None if self.sampled is None else self.sampled[block]
+        return TrainingSet(features, self.outcomes[block], self.thresholds, self.calm_share, sampled)
 
 
 def join_outcomes(features: pd.DataFrame, outcomes: pd.DataFrame, thresholds: Sequence[float]) -> TrainingSet:
@@ -91,7 +102,7 @@ def labelled_set(features: pd.DataFrame, rt_hourly: pd.DataFrame, thresholds: tu
     With ``compaction`` (the features read through :meth:`Compaction.reduce`), the rows of its fit
     days form a compacted set: :func:`select_days` of the fit days gives it, of other days a plain one.
     """
-    data = join_outcomes(features, spike_outcomes(rt_hourly, thresholds), thresholds)
+    data = _with_outcomes(features, rt_hourly, thresholds)
     if compaction is None:
         return data
     fit_days = compaction.is_fit_day(data.features["issue_day"])
@@ -100,6 +111,19 @@ def labelled_set(features: pd.DataFrame, rt_hourly: pd.DataFrame, thresholds: tu
     # Rows outside the fit days were read whole: "sampled" marks them all, as every row of them is kept.
     sampled = ~fit_days | (target_uniforms(data.features, compaction.seed) < compaction.calm_share)
     return TrainingSet(data.features, data.outcomes, data.thresholds, compaction.calm_share, sampled)
+
+
+def _with_outcomes(features: pd.DataFrame, rt_hourly: pd.DataFrame, thresholds: Sequence[float]) -> TrainingSet:
+    """:func:`join_outcomes` of :func:`~pipeline.labels.spike_outcomes`, without the long frame of one row per
+    threshold: each complete hour's highest price compared with every threshold at once."""
+    complete = rt_hourly.loc[rt_hourly["n_intervals"] >= rt_hourly["expected_intervals"]]
+    index = pd.MultiIndex.from_frame(complete[["node", "interval_start"]])
+    position = index.get_indexer(pd.MultiIndex.from_frame(features[["node", "interval_start"]]))
+    labelled = position >= 0
+    price_max = complete["price_max"].to_numpy(dtype=float)[position[labelled]]
+    matrix = np.column_stack([(price_max > t).astype(float) for t in thresholds])
+    rows = features.loc[labelled].reset_index(drop=True) if not labelled.all() else features.reset_index(drop=True)
+    return TrainingSet(rows, matrix.reshape(len(price_max), len(thresholds)), tuple(thresholds))
 
 
 def select_days(data: TrainingSet, first: dt.date, last: dt.date) -> TrainingSet:
@@ -139,7 +163,7 @@ class Compaction:
     Rows of the fit days [``fit_first``, ``fit_last``] are kept when their target hour spiked above
     the lowest threshold, or was drawn into the seeded sample of ``calm_share`` of all target hours;
     rows of other days (the validation window) are kept whole. Only ``columns`` (and the keys) are
-    kept. :meth:`key` names what is kept of a day, so a reader caching rows between windows reuses a
+    kept, in single precision. :meth:`key` names what is kept of a day, so a reader caching rows between windows reuses a
     day only when it was reduced the same way.
     """
 
@@ -162,7 +186,9 @@ class Compaction:
     def reduce(self, features: pd.DataFrame, rt_hourly: pd.DataFrame, day_column: str) -> pd.DataFrame:
         """The rows and columns of ``features`` (files of issue days in ``day_column``) that are kept."""
         keys = [c for c in ("node", "interval_start", "horizon_h", "issue_time", day_column) if c in features]
-        frame = features[keys + [c for c in self.columns if c in features and c not in keys]]
+        values = [c for c in self.columns if c in features and c not in keys]
+        # Single precision halves what a large window holds; the model reads it back as doubles.
+        frame = features[keys + values].astype({c: "float32" for c in values})
         fit_day = self.is_fit_day(frame[day_column])
         if not fit_day.any():
             return frame

@@ -196,7 +196,7 @@ class SpikeModel:
         self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
         self.boosters_, self.linear_, self.tail_, self.fallback_ratio_ = [], [], [], []
         self.calm_share_ = data.calm_share
-        booster_data: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        booster_data: dict[int, tuple[np.ndarray | None, np.ndarray]] = {}
         for k in range(len(self.thresholds)):
             rows, weights = data.rows_for(k)  # a compacted set: the threshold's rows and their weights
             y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
@@ -207,20 +207,21 @@ class SpikeModel:
                 self.boosters_.append(None), self.linear_.append(None), self.tail_.append(0.0)
                 self.fallback_ratio_.append(float((positives + 0.5) / (lower + 1.0)))
                 continue
-            x_k, linear_k, dam_k = (x, linear_x, dam) if rows is None else (x[rows], linear_x[rows], dam[rows])
-            booster_data[k] = (x_k, y)
+            linear_k, dam_k = (linear_x, dam) if rows is None else (linear_x[rows], dam[rows])
+            booster_data[k] = (rows, y)
             self.boosters_.append(None)  # fitted below, all thresholds together
             linear = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
                                    LogisticRegression(C=1.0, max_iter=500))
             self.linear_.append(linear.fit(linear_k, y, logisticregression__sample_weight=weights))
             self.tail_.append(_dam_slope(dam_k, y, weights))
             self.fallback_ratio_.append(None)
-        for k, booster in self._fit_boosters(booster_data).items():
+        for k, booster in self._fit_boosters(x, booster_data).items():
             self.boosters_[k] = booster
         return self
 
-    def _fit_boosters(self, jobs: dict[int, tuple[np.ndarray, np.ndarray]]) -> dict[int, HistGradientBoostingClassifier]:
-        """The boosters of the thresholds in ``jobs`` (k -> rows, outcomes).
+    def _fit_boosters(self, x: np.ndarray, jobs: dict[int, tuple[np.ndarray | None, np.ndarray]]
+                      ) -> dict[int, HistGradientBoostingClassifier]:
+        """The boosters of the thresholds in ``jobs`` (k -> the rows of ``x`` it fits on, None: all; outcomes).
 
         With ``threads`` set, one after the other with that many OpenMP threads each. Unset (use the
         cores), the thresholds are fitted side by side, one OpenMP thread each: a booster of a few
@@ -230,18 +231,21 @@ class SpikeModel:
         """
         threads = self.settings.threads
         if threads is not None or len(jobs) < 2 or (os.cpu_count() or 1) < 2:
-            return {k: self._fit_booster(x, y, k, threads) for k, (x, y) in jobs.items()}
+            return {k: self._fit_booster(x, rows, y, k, threads) for k, (rows, y) in jobs.items()}
         with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-            futures = {k: pool.submit(self._fit_booster, x, y, k, 1) for k, (x, y) in jobs.items()}
+            futures = {k: pool.submit(self._fit_booster, x, rows, y, k, 1) for k, (rows, y) in jobs.items()}
             return {k: future.result() for k, future in futures.items()}
 
-    def _fit_booster(self, x: np.ndarray, y: np.ndarray, k: int, threads: int | None) -> HistGradientBoostingClassifier:
-        """Every spike and a seeded share of the calm hours (no sample weights: they make sklearn's
-        booster several times slower); the sampling is undone in logit space at prediction."""
+    def _fit_booster(self, x: np.ndarray, rows: np.ndarray | None, y: np.ndarray, k: int,
+                     threads: int | None) -> HistGradientBoostingClassifier:
+        """Every spike and a seeded share of the calm hours among ``rows`` of ``x`` (None: all) -- no
+        sample weights: they make sklearn's booster several times slower; the sampling is undone in
+        logit space at prediction. Only the rows fitted on are copied out of ``x``."""
         rng = np.random.default_rng([self.settings.seed, k])
         keep = (y == 1) | (rng.random(len(y)) < self.settings.negative_keep)
+        chosen = keep if rows is None else np.flatnonzero(rows)[keep]
         with threadpool_limits(limits=threads, user_api="openmp"):  # OpenMP's thread count is per thread
-            return self._booster().fit(x[keep], y[keep])
+            return self._booster().fit(x[chosen], y[keep])
 
     def raw_logits(self, features: pd.DataFrame) -> np.ndarray:
         """Blended log-odds [rows, thresholds] before the intercept shift."""
