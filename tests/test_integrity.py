@@ -32,11 +32,13 @@ from pipeline import report
 from pipeline.ops import deadline, status
 from pipeline.tasks.backtest import Backtest
 from pipeline.tasks.base import current, current_layout
-from targets import Layout
+from pipeline.tasks.fetch import write_fetched
+from targets import Layout, ParquetTarget, Stamp
+from targets.schemas import RT_PRICES
 from pipeline.tasks.inference import DailyInference
 from targets import store as store_module
 from targets.forecast_files import long_csv
-from tests.conftest import REPO, SHARED_DATA, small_config
+from tests.conftest import REPO, SHARED_DATA, reset_caches, small_config
 from tests.ops_support import *  # noqa: F403 - fixtures and helpers
 
 NEXT_DAY = BASE_DAY + dt.timedelta(days=1)  # served by BASE_DAY's model
@@ -312,63 +314,114 @@ def _corrupt(archive: Path, day: dt.date, values: list[float]) -> None:
     frame.to_parquet(path, index=False)
 
 
-def _archive_forecast(write_config, use_root, archive: Path, root: Path, day: dt.date) -> pd.DataFrame:
-    write_config(ARCHIVE_CONFIG.format(archive=archive))
-    use_root(root)
-    build(DailyInference(date=day))
-    return current_layout().forecast(day).read()
+def _archive_forecast(archive: Path, root: Path, day: dt.date, config: Path) -> tuple[pd.DataFrame, Stamp]:
+    """``DailyInference`` of ``day`` on ``archive`` into ``root``: the forecast and its stamp."""
+    config.write_text(ARCHIVE_CONFIG.format(archive=archive))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RTLMP_CONFIG", str(config))
+        patch.setenv("RTLMP_DATA_ROOT", str(root))
+        reset_caches()
+        build(DailyInference(date=day))
+        forecast = current_layout().forecast(day)
+        frame, stamp = forecast.read(), forecast.stamp()
+    reset_caches()
+    return frame, stamp
+
+
+CORRUPT_DAY = ISSUE - dt.timedelta(days=1)
+CORRUPT = [1e9, float("inf"), float("inf"), float("inf"), float("inf")]
+Root = tuple[Path, Path, pd.DataFrame, Stamp]  # archive, data root, forecast of ISSUE and its stamp
+_ROOTS: dict[str, Root] = {}
+
+
+def _archive_root(kind: str, shared: Path, base: Path) -> Root:
+    """(archive, data root, forecast of ISSUE) for a clean or a corrupted copy of the archive, built once."""
+    if kind not in _ROOTS:
+        archive = _archive_copy(shared, base / f"{kind}-archive")
+        if kind == "dirty":
+            _corrupt(archive, CORRUPT_DAY, CORRUPT)
+        forecast, stamp = _archive_forecast(archive, base / f"{kind}-root", ISSUE, base / f"{kind}.yaml")
+        _ROOTS[kind] = (archive, base / f"{kind}-root", forecast, stamp)
+    return _ROOTS[kind]
+
+
+@pytest.fixture(scope="module")
+def archive_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real ERCOT data not found at {SHARED_DATA} (see the README's test section)")
+    return tmp_path_factory.mktemp("archive-probes")
+
+
+@pytest.fixture(scope="module")
+def clean(archive_base: Path) -> Root:
+    return _archive_root("clean", SHARED_DATA, archive_base)
+
+
+@pytest.fixture(scope="module")
+def dirty(archive_base: Path) -> Root:
+    return _archive_root("dirty", SHARED_DATA, archive_base)
 
 
 @pytest.mark.realdata
-def test_impossible_prices_are_set_aside_and_the_forecast_says_degraded_inputs(
-        shared_data, tmp_path, write_config, use_root, caplog, capfd) -> None:
-    clean = _archive_forecast(write_config, use_root, _archive_copy(shared_data, tmp_path / "clean"),
-                              tmp_path / "clean-root", ISSUE)
-    dirty_archive = _archive_copy(shared_data, tmp_path / "dirty")
-    _corrupt(dirty_archive, ISSUE - dt.timedelta(days=1), [1e9, float("inf"), float("inf"), float("inf"), float("inf")])
-
-    dirty = _archive_forecast(write_config, use_root, dirty_archive, tmp_path / "dirty-root", ISSUE)
-
-    assert set(dirty["status"]) == {"degraded_inputs"}
-    assert "rt_prices" in current_layout().forecast(ISSUE).stamp().notes["degraded"]
-    logged = caplog.text + capfd.readouterr().err
-    lines = [line for line in logged.splitlines() if "set aside" in line and "column 'price'" in line]
-    assert lines, "one log line names what was set aside"
-    assert "ercot_rtm_2023.parquet" in lines[0] and "HB_NORTH" in lines[0] and "= 1000000000.0" in lines[0]
-    assert "= inf" in lines[0]
-    at = (dirty["node"] == "HB_NORTH") & (dirty["threshold"] == 100.0)
-    moved = abs(dirty.loc[at, "probability"].mean() - clean.loc[at, "probability"].mean())
+def test_impossible_prices_are_set_aside_and_the_forecast_says_degraded_inputs(clean, dirty) -> None:
+    _, dirty_root, forecast, stamp = dirty
+    assert set(forecast["status"]) == {"degraded_inputs"}
+    assert stamp.notes["degraded"] == {"rt_prices": "5 implausible value(s) set aside"}
+    raw = Layout(dirty_root).root + f"/raw/ercot_archive/rt_prices/{CORRUPT_DAY}.parquet"
+    notes = ParquetTarget(raw, RT_PRICES).stamp().notes
+    assert notes["set_aside"] == {"rt_prices": 5}
+    assert "HB_NORTH" in notes["examples"][0] and "price = 1000000000.0" in notes["examples"][0]
+    assert "price = inf" in notes["examples"][1]
+    at = (forecast["node"] == "HB_NORTH") & (forecast["threshold"] == 100.0)
+    clean_forecast = clean[2]
+    moved = abs(forecast.loc[at, "probability"].mean() - clean_forecast.loc[at, "probability"].mean())
     assert moved < 0.01, f"the set-aside prices moved P(>$100) at HB_NORTH by {moved:.3f}"
-    kinds = [a["kind"] for a in alerts_in(tmp_path / "dirty-root")]
+    kinds = [a["kind"] for a in alerts_in(dirty_root)]
     assert "degraded_inputs" in kinds
 
 
 @pytest.mark.realdata
-def test_a_fixed_archive_file_is_read_again_and_the_next_forecast_equals_a_clean_roots(
-        shared_data, tmp_path, write_config, use_root) -> None:
+def test_the_set_aside_values_are_named_in_one_log_line(shared_data, tmp_path, write_config, caplog) -> None:
+    """The same archive file, fetched on its own: one line names the file, column and rows."""
     archive = _archive_copy(shared_data, tmp_path / "archive")
-    pristine = (archive / "rtm_spp_hub_lz" / f"ercot_rtm_{ARCHIVE_YEAR}.parquet").read_bytes()
-    _corrupt(archive, ISSUE - dt.timedelta(days=1), [1e9])
-    _archive_forecast(write_config, use_root, archive, tmp_path / "root", ISSUE)
+    _corrupt(archive, CORRUPT_DAY, CORRUPT)
+    write_config(ARCHIVE_CONFIG.format(archive=archive))
+    configured = current()
+    write_fetched(configured, configured.sources.market, "rt_prices", [CORRUPT_DAY])
+    lines = [r.getMessage() for r in caplog.records if "set aside" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert "ercot_rtm_2023.parquet" in lines[0] and "5 value(s) of column 'price'" in lines[0]
+    assert "HB_NORTH" in lines[0] and "= 1000000000.0" in lines[0] and "= inf" in lines[0]
 
-    (archive / "rtm_spp_hub_lz" / f"ercot_rtm_{ARCHIVE_YEAR}.parquet").write_bytes(pristine)  # the fix
+
+@pytest.mark.realdata
+def test_a_fixed_archive_file_is_read_again_and_the_next_forecast_equals_a_clean_roots(
+        clean, dirty, tmp_path) -> None:
+    dirty_archive, dirty_root, _, _ = dirty
+    archive, root = tmp_path / "archive", tmp_path / "root"
+    shutil.copytree(dirty_archive, archive)
+    shutil.copytree(dirty_root, root)
+    clean_archive, clean_root, _, _ = clean
+    shutil.copy(clean_archive / "rtm_spp_hub_lz" / f"ercot_rtm_{ARCHIVE_YEAR}.parquet",
+                archive / "rtm_spp_hub_lz")  # the fix
     next_day = ISSUE + dt.timedelta(days=1)
-    fixed = _archive_forecast(write_config, use_root, archive, tmp_path / "root", next_day)
-    clean = _archive_forecast(write_config, use_root, _archive_copy(shared_data, tmp_path / "clean"),
-                              tmp_path / "clean-root", next_day)
 
-    pd.testing.assert_frame_equal(fixed, clean)
+    fixed, _ = _archive_forecast(archive, root, next_day, tmp_path / "fixed.yaml")
+    reference_root = tmp_path / "clean-root"
+    shutil.copytree(clean_root, reference_root)
+    reference, _ = _archive_forecast(clean_archive, reference_root, next_day, tmp_path / "clean.yaml")
+
+    pd.testing.assert_frame_equal(fixed, reference)
     assert set(fixed["status"]) == {"ok"}
-    raw = Path(current_layout().raw("rt_prices", ISSUE - dt.timedelta(days=1)).path.replace(
-        str(tmp_path / "clean-root"), str(tmp_path / "root")))
+    raw = root / "raw" / "ercot_archive" / "rt_prices" / f"{CORRUPT_DAY}.parquet"
     assert list(raw.parent.glob(f"{raw.name}.superseded-*")), "the stale raw copy is kept aside"
 
 
 @pytest.mark.realdata
-def test_a_forecast_past_the_end_of_the_archive_says_degraded_inputs(
-        shared_data, tmp_path, write_config, use_root) -> None:
+def test_a_forecast_past_the_end_of_the_archive_says_degraded_inputs(shared_data, tmp_path) -> None:
     """The archive's files end on 2023-12-31: a forecast issued on 2024-01-03 misses a quarter of its inputs."""
-    forecast = _archive_forecast(write_config, use_root, shared_data / "ercot", tmp_path / "root", dt.date(2024, 1, 3))
+    day = dt.date(2024, 1, 3)
+    forecast, stamp = _archive_forecast(shared_data / "ercot", tmp_path / "root", day, tmp_path / "archive.yaml")
     assert set(forecast["status"]) == {"degraded_inputs"}
-    degraded = current_layout().forecast(dt.date(2024, 1, 3)).stamp().notes["degraded"]
+    degraded = stamp.notes["degraded"]
     assert "rt_prices" in degraded and "inputs missing for HB_HOUSTON, HB_NORTH" in degraded["rt_prices"]
