@@ -13,6 +13,7 @@ that differ by node).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -169,13 +170,22 @@ class Vintages:
         """[24, entities]: operating day ``day`` by CPT hour of day, as forecast by the vintages known by
         ``known_by`` -- laid out like a :class:`Cube` day (the fall-back day's repeated hour averaged,
         the spring-forward day's missing hour NaN), so a forecast lines up with the actuals of the day."""
-        hours = ercot_time.operating_day_hours(day)
-        values = self.latest(known_by, hours[0], len(hours))
-        hod = np.asarray(hours.tz_convert(ercot_time.CPT).hour)
+        start, hod = _clock_hours(day)
+        values = self.latest(known_by, start, len(hod))
         out = np.full((HOURS_PER_DAY, len(self.entities)), np.nan)
+        if len(np.unique(hod)) == len(hod):  # every day but the fall-back day: one hour per clock hour
+            out[hod] = values
+            return out
         for hour in np.unique(hod):
             out[hour] = nanmean(values[hod == hour], 0)
         return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _clock_hours(day: dt.date) -> tuple[pd.Timestamp, np.ndarray]:
+    """The first UTC hour of operating day ``day`` and the CPT clock hour of each of its hours."""
+    hours = ercot_time.operating_day_hours(day)
+    return hours[0], np.asarray(hours.tz_convert(ercot_time.CPT).hour)
 
 
 # --- NaN-aware reductions -------------------------------------------------------------------------
