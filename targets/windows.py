@@ -23,8 +23,9 @@ import pandas as pd
 from targets.files import ParquetTarget, read_many
 
 DAY = "_day"
-#: Files read at a time when a window is reduced while it is read.
-CHUNK_DAYS = 31
+#: Files read at a time when a window is reduced while it is read: a week of a 100-node shard is
+#: about 50,000 rows of every feature column, read and reduced before the next week is read.
+CHUNK_DAYS = 7
 
 
 class Reduction(Protocol):

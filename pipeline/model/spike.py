@@ -152,7 +152,12 @@ class SpikeModel:
         if node_code.isna().any():
             unknown = sorted(set(features.loc[node_code.isna(), "node"]))
             raise ValueError(f"the model was trained for nodes {list(self.nodes)}, not {unknown}")
-        return np.column_stack([features[list(self.columns_)].to_numpy(dtype=float), node_code.to_numpy(dtype=float)])
+        # Filled a column at a time: a large window's design is then allocated once, not three times.
+        out = np.empty((len(features), len(self.columns_) + 1))
+        for j, name in enumerate(self.columns_):
+            out[:, j] = features[name].to_numpy(dtype=float)
+        out[:, -1] = node_code.to_numpy(dtype=float)
+        return out
 
     def _linear_design(self, features: pd.DataFrame) -> np.ndarray:
         hour = features["hour_of_day"].to_numpy(dtype=float)
@@ -191,7 +196,7 @@ class SpikeModel:
         # The logistic component reads the forecast tightness too when the model reads forecasts: blended
         # without it, it would damp the forecasts' say in the trees by its weight.
         self.linear_forecasts_ = tuple(name for name in LINEAR_FORECAST_INPUTS if name in self.columns_)
-        x, linear_x = self._design(data.features), self._linear_design(data.features)
+        linear_x = self._linear_design(data.features)
         dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
         self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
         self.boosters_, self.linear_, self.tail_, self.fallback_ratio_ = [], [], [], []
@@ -215,13 +220,14 @@ class SpikeModel:
             self.linear_.append(linear.fit(linear_k, y, logisticregression__sample_weight=weights))
             self.tail_.append(_dam_slope(dam_k, y, weights))
             self.fallback_ratio_.append(None)
-        for k, booster in self._fit_boosters(x, booster_data).items():
+        for k, booster in self._fit_boosters(data.features, booster_data).items():
             self.boosters_[k] = booster
         return self
 
-    def _fit_boosters(self, x: np.ndarray, jobs: dict[int, tuple[np.ndarray | None, np.ndarray]]
+    def _fit_boosters(self, features: pd.DataFrame, jobs: dict[int, tuple[np.ndarray | None, np.ndarray]]
                       ) -> dict[int, HistGradientBoostingClassifier]:
-        """The boosters of the thresholds in ``jobs`` (k -> the rows of ``x`` it fits on, None: all; outcomes).
+        """The boosters of the thresholds in ``jobs`` (k -> the rows of ``features`` it fits on, None: all;
+        their outcomes).
 
         With ``threads`` set, one after the other with that many OpenMP threads each. Unset (use the
         cores), the thresholds are fitted side by side, one OpenMP thread each: a booster of a few
@@ -231,21 +237,23 @@ class SpikeModel:
         """
         threads = self.settings.threads
         if threads is not None or len(jobs) < 2 or (os.cpu_count() or 1) < 2:
-            return {k: self._fit_booster(x, rows, y, k, threads) for k, (rows, y) in jobs.items()}
+            return {k: self._fit_booster(features, rows, y, k, threads) for k, (rows, y) in jobs.items()}
         with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-            futures = {k: pool.submit(self._fit_booster, x, rows, y, k, 1) for k, (rows, y) in jobs.items()}
+            futures = {k: pool.submit(self._fit_booster, features, rows, y, k, 1) for k, (rows, y) in jobs.items()}
             return {k: future.result() for k, future in futures.items()}
 
-    def _fit_booster(self, x: np.ndarray, rows: np.ndarray | None, y: np.ndarray, k: int,
+    def _fit_booster(self, features: pd.DataFrame, rows: np.ndarray | None, y: np.ndarray, k: int,
                      threads: int | None) -> HistGradientBoostingClassifier:
-        """Every spike and a seeded share of the calm hours among ``rows`` of ``x`` (None: all) -- no
-        sample weights: they make sklearn's booster several times slower; the sampling is undone in
-        logit space at prediction. Only the rows fitted on are copied out of ``x``."""
+        """Every spike and a seeded share of the calm hours among ``rows`` of ``features`` (None: all) --
+        no sample weights: they make sklearn's booster several times slower; the sampling is undone in
+        logit space at prediction. The design is built for the rows fitted on only (a large window's
+        whole design would be held beside the booster's own copies)."""
         rng = np.random.default_rng([self.settings.seed, k])
         keep = (y == 1) | (rng.random(len(y)) < self.settings.negative_keep)
-        chosen = keep if rows is None else np.flatnonzero(rows)[keep]
+        chosen = np.flatnonzero(keep) if rows is None else np.flatnonzero(rows)[keep]
+        x = self._design(features.iloc[chosen])
         with threadpool_limits(limits=threads, user_api="openmp"):  # OpenMP's thread count is per thread
-            return self._booster().fit(x[chosen], y[keep])
+            return self._booster().fit(x, y[keep])
 
     def raw_logits(self, features: pd.DataFrame) -> np.ndarray:
         """Blended log-odds [rows, thresholds] before the intercept shift."""
