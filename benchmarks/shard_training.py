@@ -115,7 +115,11 @@ def main() -> None:
                                                        "--end", window.validation_last.isoformat()])):
             rows.append((label, *measured([LUIGI, "--module", "pipeline", *task, "--local-scheduler"], env, label)[:2]))
             print(f"{label}: {rows[-1][1] / 60:.1f} min, peak {rows[-1][2]:.0f} MiB", flush=True)
-        if not args.skip_current:
+        from pipeline.tasks.base import current_layout
+
+        if not args.skip_current and current_layout().model(date).exists():
+            print(f"TrainModel of {date} is already in {root}: not measured again (remove models/{date} to)")
+        elif not args.skip_current:
             label = "TrainModel, window read whole (current)"
             rows.append((label, *measured([LUIGI, "--module", "pipeline", "TrainModel", "--date", date.isoformat(),
                                            "--local-scheduler"], env, label)[:2]))
