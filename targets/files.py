@@ -9,6 +9,7 @@ aside (``<name>.corrupt-<token>``, kept for inspection) before writing the good 
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import logging
@@ -60,6 +61,7 @@ class FileTarget(luigi.Target):
     def set_aside(self, reason: str, why: str) -> str:
         """Move the file out of the way (kept beside it for inspection) with one log line saying why."""
         aside = self.store.set_aside(self.path, reason)
+        forget_footer(self.path)
         log.warning("%s: %s; set aside as %s", self.path, why, aside)
         return aside
 
@@ -70,6 +72,7 @@ class FileTarget(luigi.Target):
         made from other settings or inputs as ``<name>.superseded-<token>``, so the published history
         is kept beside the new file.
         """
+        forget_footer(self.path)  # decide on the file as it is now, not as this process last saw it
         if not self.store.exists(self.path):
             return True
         problem = self.problem()
@@ -116,9 +119,13 @@ class ParquetTarget(FileTarget):
         self.schema = schema
 
     def footer(self) -> pq.FileMetaData | None:
-        """The parsed footer (two small reads from the end, also in an object store); None when it does not parse."""
-        version = self.store.version(self.path)
-        if version is not None and _FOOTERS.get(self.path, (None, None))[0] == version:
+        """The parsed footer (two small reads from the end, also in an object store); None when it does not parse.
+
+        Remembered per process: a local file's by its identity on disk; an object's until this process
+        writes or sets it aside (objects are written once, and a write always reads afresh first).
+        """
+        version = self.store.version(self.path) or REMOTE_VERSION
+        if _FOOTERS.get(self.path, (None, None))[0] == version:
             return _FOOTERS[self.path][1]
         try:
             end = self.store.read_tail(self.path, 8)
@@ -129,10 +136,9 @@ class ParquetTarget(FileTarget):
                 footer = pq.read_metadata(io.BytesIO(PARQUET_MAGIC + tail))
         except (OSError, ValueError):  # pyarrow: ArrowInvalid (a ValueError) or an I/O error
             footer = None
-        if version is not None:
-            if len(_FOOTERS) >= FOOTER_CACHE_SIZE:
-                _FOOTERS.clear()
-            _FOOTERS[self.path] = (version, footer)
+        if len(_FOOTERS) >= FOOTER_CACHE_SIZE:
+            _FOOTERS.clear()
+        _FOOTERS[self.path] = (version, footer)
         return footer
 
     def readable(self) -> bool:
@@ -227,14 +233,21 @@ _ARROW_KINDS = {
     "bool": pa.types.is_boolean,
 }
 
-# Parsed footers of local files, keyed by path and checked against the file's identity (inode, size,
-# modification time): each file's footer is read once per process however often it is checked.
+# Parsed footers, keyed by path and checked against the file's identity (inode, size, modification
+# time; objects in a store: REMOTE_VERSION until forgotten): each footer is read once per process
+# however often the file is checked.
 FOOTER_CACHE_SIZE = 200_000
+REMOTE_VERSION = "object"
 _FOOTERS: dict[str, tuple[str, pq.FileMetaData | None]] = {}
 
 
+_DOCUMENTS: dict[str, tuple[str, Any]] = {}
+
+
 def forget_footer(path: str) -> None:
+    """Forget what this process read of ``path`` (after it wrote or moved the file)."""
     _FOOTERS.pop(path, None)
+    _DOCUMENTS.pop(path, None)
 
 
 def read_many(targets: Sequence[ParquetTarget]) -> pd.DataFrame:
@@ -270,7 +283,15 @@ class JsonTarget(FileTarget):
         self.validate = validate
 
     def _document(self) -> Any:
-        return json.loads(self.store.read_bytes(self.path))
+        """The parsed document, remembered like a Parquet footer (a copy: callers may change theirs)."""
+        version = self.store.version(self.path) or REMOTE_VERSION
+        cached = _DOCUMENTS.get(self.path)
+        if cached is None or cached[0] != version:
+            cached = (version, json.loads(self.store.read_bytes(self.path)))
+            if len(_DOCUMENTS) >= FOOTER_CACHE_SIZE:
+                _DOCUMENTS.clear()
+            _DOCUMENTS[self.path] = cached
+        return copy.deepcopy(cached[1])
 
     def readable(self) -> bool:
         return self.problem() is None

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from targets.files import ParquetTarget, log
+from targets.files import ParquetTarget, forget_footer, log
 from targets.schema import Schema
 from targets.stamp import Stamp, why_not_current
 from targets.store import parent, join
@@ -99,6 +99,7 @@ class ForecastTarget(ParquetTarget):
     def _clear_for(self, expected: Stamp | None) -> bool:
         """As for any file, except that a forecast made under other settings is superseded, not invalid,
         even where it does not hold the rows the new settings ask for (it was right for its own)."""
+        forget_footer(self.path)
         if self.store.exists(self.path) and expected is not None and self._problem(with_shape=False) is None:
             found = self.stamp()
             why = why_not_current(found, expected)
