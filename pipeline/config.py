@@ -147,7 +147,8 @@ _DEFAULT_POINTS = {
 class OpenMeteoConfig(HttpConfig):
     forecast_url: str = "https://api.open-meteo.com/v1/forecast"
     archive_url: str = "https://archive-api.open-meteo.com/v1/archive"
-    historical_forecast_url: str = "https://historical-forecast-api.open-meteo.com/v1/forecast"
+    # Archived forecasts, as-of correct: each hour's value as forecast N days before it (previous_dayN).
+    previous_runs_url: str = "https://previous-runs-api.open-meteo.com/v1/forecast"
     points: dict[str, GeoPoint] = Field(default_factory=lambda: dict(_DEFAULT_POINTS))
 
     @field_validator("points")

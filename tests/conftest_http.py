@@ -90,7 +90,7 @@ def open_meteo_config(http_server: LocalServer) -> OpenMeteoConfig:
     return OpenMeteoConfig(
         forecast_url=f"{http_server.url}/v1/forecast",
         archive_url=f"{http_server.url}/v1/archive",
-        historical_forecast_url=f"{http_server.url}/historical/v1/forecast",
+        previous_runs_url=f"{http_server.url}/previous/v1/forecast",
         **FAST,
     )
 

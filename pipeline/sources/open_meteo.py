@@ -46,7 +46,6 @@ from pipeline.sources.http import HttpClient, HttpError
 
 HOURLY_VARIABLES = ("temperature_2m", "wind_speed_10m")
 DATASETS = ("weather", "weather_forecast")
-PREVIOUS_RUNS_URL = "https://previous-runs-api.open-meteo.com/v1/forecast"
 #: The weather model of every forecast vintage: GFS, whose previous runs reach back furthest.
 FORECAST_MODEL = "gfs_seamless"
 #: The first day the Previous Runs API holds GFS temperatures for (Open-Meteo's documentation).
@@ -94,8 +93,7 @@ class OpenMeteo(Source):
         self.config = config
         self.points: dict[str, GeoPoint] = dict(config.points)
         self.forecast_days = forecast_days
-        # Until the configuration names it (sources.open_meteo.previous_runs_url), Open-Meteo's own.
-        self.previous_runs_url = previous_runs_url or getattr(config, "previous_runs_url", PREVIOUS_RUNS_URL)
+        self.previous_runs_url = previous_runs_url or config.previous_runs_url
         self._now = now
         self._http = HttpClient(config, name=self.name, session=session, sleep=sleep, rng=rng)
 

@@ -17,7 +17,8 @@ import luigi
 
 from pipeline import ercot_time
 from pipeline.model import TrainingSet, labelled_set
-from pipeline.model.candidate import Provenance, headline, train_candidate
+from pipeline.model.candidate import Provenance, headline, train_candidate, training_compaction
+from pipeline.model.dataset import Compaction, CompactingReads
 from pipeline.model.gate import gate_record
 from pipeline.model.windows import TrainingWindow
 from pipeline.settings import Settings
@@ -40,11 +41,19 @@ def check_cadence(settings: Settings, day: dt.date) -> None:
 
 
 def load_labelled(reader: RollingReader, features: Mapping[dt.date, ParquetTarget],
-                  hourly: Mapping[dt.date, ParquetTarget], thresholds: tuple[float, ...]) -> TrainingSet:
-    """Feature files joined to the realised outcomes in the hourly price files."""
-    frame = reader.read("features", features, lambda f: ercot_time.operating_day_of(f["issue_time"]))
+                  hourly: Mapping[dt.date, ParquetTarget], thresholds: tuple[float, ...],
+                  compaction: Compaction | None = None) -> TrainingSet:
+    """Feature files joined to the realised outcomes in the hourly price files.
+
+    With ``compaction`` (a training window of a large shard), the fit days' feature files are
+    compacted while they are read (:class:`~pipeline.model.dataset.Compaction`): every spike, a
+    seeded share of calm hours, the columns the model reads, in single precision.
+    """
     prices = reader.read("rt_hourly", hourly, lambda f: ercot_time.operating_day_of(f["interval_start"]))
-    return labelled_set(frame.rename(columns={"_day": "issue_day"}), prices.drop(columns="_day"), thresholds)
+    prices = prices.drop(columns="_day")
+    reads = CompactingReads(compaction, prices) if compaction is not None else None
+    frame = reader.read("features", features, lambda f: ercot_time.operating_day_of(f["issue_time"]), reads)
+    return labelled_set(frame.rename(columns={"_day": "issue_day"}), prices, thresholds, compaction)
 
 
 def window_inputs(task: ShardTask, window: TrainingWindow, first: dt.date) -> dict[str, luigi.Task]:
@@ -79,7 +88,8 @@ class TrainModel(ShardTask):
     def run(self) -> None:
         s, window = self.settings, self.settings.window(self.date)
         self.set_status_message(f"loading training window {window.fit_first}..{window.validation_last}")
-        data = load_labelled(self.windows, self.input()["features"], self.input()["prices"], s.thresholds)
+        data = load_labelled(self.windows, self.input()["features"], self.input()["prices"], s.thresholds,
+                             training_compaction(window, s))
         self.set_progress_percentage(20)
         self.set_status_message(f"fitting on {len(data.outcomes)} rows")
         weather = self.sources.weather.name if self.sources.weather else None
@@ -127,8 +137,10 @@ class GateModel(ShardTask):
 
     def run(self) -> None:
         inputs, window, gate = self.input(), self.settings.window(self.date), self.settings.config.model.gate
+        # Read as the training of this window read it, so the window the readers share stays cached.
         validation_set = load_labelled(self.windows, inputs["features"],
-                                       days_of(inputs["prices"], *window.validation_label_days), self.settings.thresholds)
+                                       days_of(inputs["prices"], *window.validation_label_days), self.settings.thresholds,
+                                       training_compaction(window, self.settings))
         record = gate_record(inputs["candidate"].metadata(), inputs["incumbent"].metadata(), inputs["incumbent"].load(),
                              validation_set, window, gate.metric, gate.margin, gate.baseline_margin)
         self.records.write_decision(self.date, record)
