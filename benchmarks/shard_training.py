@@ -1,25 +1,23 @@
-"""Peak memory of one shard's training at production settings: TrainModel as it is, and with its window compacted.
+"""Peak memory of one shard's training and gating at production settings, as luigi workers run them.
 
     python benchmarks/shard_training.py [--date 2024-07-16] [--shard-size 100] [--history-days 365]
-                                        [--validation-days 28] [--data-root DIR] [--skip-current]
+                                        [--validation-days 28] [--data-root DIR]
 
 The shard is the first ``--shard-size`` settlement points of the simulated universe in ``market.nodes:
 all`` order (shard 0 of the production scale-out), with the production model settings (365 days of
 history, 28 validation days, one thread per worker as the README's "Running at scale" sets). On a
-local data root it runs, each in a process of its own whose peak resident set the kernel reports
-(``wait4``):
+local data root it runs, each through the ``luigi`` command in a process of its own whose peak
+resident set the kernel reports (``wait4``):
 
-1. the inputs of the training window: ``HourlyPricesRange`` and ``FeatureRange`` through the
-   ``luigi`` command (their peaks are printed too: they are workers of a cold day as well);
-2. **current**: ``TrainModel --date D`` through the ``luigi`` command, as the task reads its window
-   today (every feature file of the window concatenated);
-3. **compacted**: the same training with the window read as proposed for ``TrainModel``
-   (:func:`load_compacted` below, the wiring asked of the task owner): the fit days compacted while
-   they are read (:mod:`pipeline.model.dataset`), then the same :func:`train_candidate`. It writes
-   nothing; it prints the fit rows, the share of calm hours kept and the validation AUC.
+1. the inputs of the training window: ``HourlyPricesRange`` and ``FeatureRange`` (their peaks are
+   printed too: they are workers of a cold day as well);
+2. ``TrainModel --date D``: a shard this large reads its window compacted (the fit days' calm hours
+   sampled while the files are read, :mod:`pipeline.model.dataset`); the model's fit rows, share of
+   calm hours kept and validation AUC are printed from its metadata;
+3. ``GateModel --date D``: the previous cadence date's candidate trained in the same process, then
+   the gate on the validation window (what one worker holds on a cadence day).
 
-``--skip-current`` leaves out step 2 (it needs several GB). Files stay in ``--data-root`` when given,
-so a rerun skips step 1.
+Files stay in ``--data-root`` when given, so a rerun skips what is already there (and says so).
 """
 
 from __future__ import annotations
@@ -52,34 +50,6 @@ def measured(command: list[str], env: dict[str, str], label: str) -> tuple[float
         return seconds, usage.ru_maxrss / 1024, out.read()
 
 
-def load_compacted(date: str) -> None:
-    """The proposed TrainModel path for cadence date ``date``: read the window compacted, train, report."""
-    from pipeline import ercot_time
-    from pipeline.model import labelled_set
-    from pipeline.model.candidate import Provenance, train_candidate, training_compaction
-    from pipeline.model.dataset import CompactingReads
-    from pipeline.tasks.base import current_layout, current_settings
-    from targets.windows import RollingReader
-
-    settings, layout = current_settings(), current_layout()
-    window = settings.window(dt.date.fromisoformat(date))
-    compaction = training_compaction(window, settings)
-    reader = RollingReader()
-    features = {d: layout.features(d) for d in ercot_time.days(window.fit_first, window.validation_last)}
-    first_label, last_label = window.label_days
-    hourly = {d: layout.rt_hourly(d) for d in ercot_time.days(first_label, last_label)}
-    prices = reader.read("rt_hourly", hourly, lambda f: ercot_time.operating_day_of(f["interval_start"]))
-    prices = prices.drop(columns="_day")
-    reads = CompactingReads(compaction, prices) if compaction is not None else None
-    frame = reader.read("features", features, lambda f: ercot_time.operating_day_of(f["issue_time"]), reads)
-    data = labelled_set(frame.rename(columns={"_day": "issue_day"}), prices, settings.thresholds, compaction)
-    provenance = Provenance(settings.model_id(window.train_date), settings.tags.features, settings.market_source,
-                            None, settings.simulated, settings.config.model.model_dump(mode="json"))
-    _, meta = train_candidate(data, window, settings.features.nodes, settings, provenance)
-    print(json.dumps({"rows": meta["rows"], "calm_share": meta["calm_share"], "fit_seconds": meta["fit_seconds"],
-                      "auc": {t: e["model"].get("roc_auc") for t, e in meta["validation"].items()}}))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2024, 7, 16))
@@ -87,13 +57,7 @@ def main() -> None:
     parser.add_argument("--history-days", type=int, default=365)
     parser.add_argument("--validation-days", type=int, default=28)
     parser.add_argument("--data-root", type=Path)
-    parser.add_argument("--skip-current", action="store_true")
-    parser.add_argument("--compacted-only-for", help=argparse.SUPPRESS)  # the child process of step 3
     args = parser.parse_args()
-    if args.compacted_only_for:
-        sys.path.insert(0, str(REPO))
-        load_compacted(args.compacted_only_for)
-        return
     with tempfile.TemporaryDirectory(prefix="rtlmp-shard-") as tmp:
         root = (args.data_root or Path(tmp) / "data").resolve()
         root.mkdir(parents=True, exist_ok=True)
@@ -115,22 +79,24 @@ def main() -> None:
                                                        "--end", window.validation_last.isoformat()])):
             rows.append((label, *measured([LUIGI, "--module", "pipeline", *task, "--local-scheduler"], env, label)[:2]))
             print(f"{label}: {rows[-1][1] / 60:.1f} min, peak {rows[-1][2]:.0f} MiB", flush=True)
-        from pipeline.tasks.base import current_layout
+        from pipeline.tasks.base import current
 
-        if not args.skip_current and current_layout().model(date).exists():
-            print(f"TrainModel of {date} is already in {root}: not measured again (remove models/{date} to)")
-        elif not args.skip_current:
-            label = "TrainModel, window read whole (current)"
-            rows.append((label, *measured([LUIGI, "--module", "pipeline", "TrainModel", "--date", date.isoformat(),
+        layout, records = current().layout, current().records
+        for task, day in (("TrainModel", date), ("GateModel", date)):
+            if (layout.model(day).exists() if task == "TrainModel" else records.decision_target(day).exists()):
+                print(f"{task} of {day} is already in {root}: not measured again")
+                continue
+            label = f"{task} --date {day}" + (" (and the incumbent's training)" if task == "GateModel" else "")
+            rows.append((label, *measured([LUIGI, "--module", "pipeline", task, "--date", day.isoformat(),
                                            "--local-scheduler"], env, label)[:2]))
             print(f"{label}: {rows[-1][1] / 60:.1f} min, peak {rows[-1][2]:.0f} MiB", flush=True)
-        label = "training, window compacted while read (proposed)"
-        seconds, peak, out = measured([sys.executable, __file__, "--compacted-only-for", date.isoformat()], env, label)
-        rows.append((label, seconds, peak))
-        print(f"{label}: {seconds / 60:.1f} min, peak {peak:.0f} MiB; {out.strip()}", flush=True)
-    print(f"\n{'step':<52}{'wall min':>9}{'peak RSS MiB':>14}")
+        meta = layout.model(date).metadata()
+        print(json.dumps({"rows": meta["rows"], "calm_share": meta.get("calm_share"),
+                          "fit_seconds": meta.get("fit_seconds"),
+                          "auc": {t: e["model"].get("roc_auc") for t, e in meta["validation"].items()}}))
+    print(f"\n{'step':<60}{'wall min':>9}{'peak RSS MiB':>14}")
     for label, seconds, peak in rows:
-        print(f"{label:<52}{seconds / 60:>9.1f}{peak:>14.0f}")
+        print(f"{label:<60}{seconds / 60:>9.1f}{peak:>14.0f}")
 
 
 def environment(root: Path, args: argparse.Namespace) -> dict[str, str]:
