@@ -77,6 +77,12 @@ class Settings:
         return replace(self, features=replace(self.features, nodes=self.shards[shard]), tags=tags, shard=shard)
 
     @property
+    def shard_nodes(self) -> tuple[str, ...] | None:
+        """The nodes of this shard when these settings are one shard of several (files shared by every
+        shard, such as the hourly prices, hold more); else None."""
+        return self.features.nodes if self.shard is not None and self.sharded else None
+
+    @property
     def thresholds(self) -> tuple[float, ...]:
         return self.features.thresholds
 

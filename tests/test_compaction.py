@@ -17,13 +17,14 @@ from pipeline.model.dataset import (
     FIT_ROW_BUDGET,
     Compaction,
     CompactingReads,
+    NodeRows,
     TrainingSet,
     compaction_for,
     select_days,
     target_uniforms,
 )
 from targets import ParquetTarget
-from targets.schemas import FEATURES
+from targets.schemas import FEATURES, RT_HOURLY
 from targets.windows import RollingReader
 from tests.test_model import FAST, FEATURES as MODEL_FEATURES, THRESHOLDS, synthetic_set
 
@@ -174,3 +175,39 @@ def test_a_day_is_reused_only_when_it_would_be_reduced_the_same_way(tmp_path: Pa
     fresh = RollingReader().read("features", window, issue_day_of, CompactingReads(later, hourly))
     pd.testing.assert_frame_equal(got, fresh)
     assert (got["_day"] == days[16]).sum() < 72  # sampled now, not kept whole from the last window
+
+
+def hourly_files(folder: Path, days: list[dt.date], nodes: tuple[str, ...]) -> dict[dt.date, ParquetTarget]:
+    """Hourly price files holding every node, as a sharded run shares them (a spike every 9th hour)."""
+    targets = {}
+    for day in days:
+        hours = pd.date_range(ercot_time.local_time_on(day, "00:00"), periods=24, freq="h")
+        frame = pd.DataFrame({"node": np.repeat(nodes, 24), "interval_start": np.tile(hours, len(nodes)),
+                              "n_intervals": 12, "expected_intervals": 12, "price_mean": 20.0})
+        frame["price_max"] = np.where(np.arange(len(frame)) % 9 == 0, 300.0, 20.0)
+        frame["published_at"] = hours[-1] + pd.Timedelta(hours=1)
+        targets[day] = ParquetTarget(folder / f"hourly-{day}.parquet", RT_HOURLY)
+        targets[day].write(frame)
+    return targets
+
+
+def test_a_shard_reads_only_its_nodes_of_the_shared_price_files_and_labels_the_same_rows(tmp_path: Path) -> None:
+    from pipeline.tasks.train import load_labelled
+
+    days = ercot_time.days(FIRST, FIRST + dt.timedelta(days=29))
+    features = feature_files(tmp_path, days[:25])
+    hourly = hourly_files(tmp_path, days, ("HB_BUSAVG", "HB_NORTH", "HB_WEST", "LZ_WEST"))
+    day_of_hour = lambda f: ercot_time.operating_day_of(f["interval_start"])  # noqa: E731
+
+    prices = RollingReader().read("rt_hourly", hourly, day_of_hour, NodeRows(("HB_WEST",)))
+    whole = RollingReader().read("rt_hourly", hourly, day_of_hour)
+    assert set(prices["node"]) == {"HB_WEST"} and set(whole["node"]) == {"HB_BUSAVG", "HB_NORTH", "HB_WEST", "LZ_WEST"}
+    pd.testing.assert_frame_equal(prices, whole[whole["node"] == "HB_WEST"].reset_index(drop=True))
+    assert NodeRows(("HB_WEST",)).key(days[0]) != NodeRows(("HB_NORTH",)).key(days[0])
+
+    compaction = Compaction(FIRST, days[19], 0.3, 7, THRESHOLDS, ("dam_hod",))
+    shard = load_labelled(RollingReader(), features, hourly, THRESHOLDS, compaction, ("HB_WEST",))
+    every = load_labelled(RollingReader(), features, hourly, THRESHOLDS, compaction)
+    pd.testing.assert_frame_equal(shard.features, every.features)
+    np.testing.assert_array_equal(shard.outcomes, every.outcomes)
+    assert shard.outcomes[:, 0].sum() > 0 and len(shard.features) < 25 * 72

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -183,8 +184,12 @@ class Compaction:
             return f"calm{self.calm_share!r}-seed{self.seed}-{digest}"
         return f"whole-{digest}"
 
-    def reduce(self, features: pd.DataFrame, rt_hourly: pd.DataFrame, day_column: str) -> pd.DataFrame:
-        """The rows and columns of ``features`` (files of issue days in ``day_column``) that are kept."""
+    def reduce(self, features: pd.DataFrame, rt_hourly: pd.DataFrame | pd.MultiIndex, day_column: str) -> pd.DataFrame:
+        """The rows and columns of ``features`` (files of issue days in ``day_column``) that are kept.
+
+        ``rt_hourly``: the hourly prices labelling them, or their :func:`spike_hours` above the lowest
+        threshold (what a reader reducing many chunks computes once).
+        """
         keys = [c for c in ("node", "interval_start", "horizon_h", "issue_time", day_column) if c in features]
         values = [c for c in self.columns if c in features and c not in keys]
         # Single precision halves what a large window holds; the model reads it back as doubles.
@@ -192,17 +197,16 @@ class Compaction:
         fit_day = self.is_fit_day(frame[day_column])
         if not fit_day.any():
             return frame
-        spiked = _spiked(frame, rt_hourly, self.thresholds[0])
+        spikes = rt_hourly if isinstance(rt_hourly, pd.MultiIndex) else spike_hours(rt_hourly, self.thresholds[0])
+        spiked = spikes.get_indexer(pd.MultiIndex.from_frame(frame[["node", "interval_start"]])) >= 0
         drawn = target_uniforms(frame, self.seed) < self.calm_share
         return frame.loc[~fit_day | spiked | drawn].reset_index(drop=True)
 
 
-def _spiked(features: pd.DataFrame, rt_hourly: pd.DataFrame, threshold: float) -> np.ndarray:
-    """Whether each row's target hour is a complete hour whose highest price exceeded ``threshold``."""
+def spike_hours(rt_hourly: pd.DataFrame, threshold: float) -> pd.MultiIndex:
+    """The (node, interval_start) of the complete hours whose highest price exceeded ``threshold``."""
     outcomes = spike_outcomes(rt_hourly, (threshold,))
-    spikes = outcomes.loc[outcomes["outcome"] == 1, ["node", "interval_start"]]
-    index = pd.MultiIndex.from_frame(spikes)
-    return index.get_indexer(pd.MultiIndex.from_frame(features[["node", "interval_start"]])) >= 0
+    return pd.MultiIndex.from_frame(outcomes.loc[outcomes["outcome"] == 1, ["node", "interval_start"]])
 
 
 def compaction_for(fit_first: dt.date, fit_last: dt.date, nodes: int, horizon_hours: int, seed: int,
@@ -223,8 +227,27 @@ class CompactingReads:
     rt_hourly: pd.DataFrame
     day_column: str = "_day"
 
+    @cached_property
+    def spikes(self) -> pd.MultiIndex:
+        """The window's spike hours, found once for every chunk of files the reader reduces."""
+        return spike_hours(self.rt_hourly, self.compaction.thresholds[0])
+
     def key(self, day: dt.date) -> str:
         return self.compaction.key(day)
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return self.compaction.reduce(frame, self.rt_hourly, self.day_column)
+        return self.compaction.reduce(frame, self.spikes, self.day_column)
+
+
+@dataclass(frozen=True)
+class NodeRows:
+    """A window reader's reduction to the rows of ``nodes``: a shard's share of files that hold every
+    node (the hourly prices), so a shard never holds a year of every node's prices."""
+
+    nodes: tuple[str, ...]
+
+    def key(self, day: dt.date) -> str:
+        return "nodes-" + hashlib.sha256(",".join(self.nodes).encode()).hexdigest()[:12]
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.loc[frame["node"].isin(self.nodes)].reset_index(drop=True)

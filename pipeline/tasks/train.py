@@ -18,7 +18,7 @@ import luigi
 from pipeline import ercot_time
 from pipeline.model import TrainingSet, labelled_set
 from pipeline.model.candidate import Provenance, headline, train_candidate, training_compaction
-from pipeline.model.dataset import Compaction, CompactingReads
+from pipeline.model.dataset import Compaction, CompactingReads, NodeRows
 from pipeline.model.gate import gate_record
 from pipeline.model.windows import TrainingWindow
 from pipeline.settings import Settings
@@ -42,14 +42,16 @@ def check_cadence(settings: Settings, day: dt.date) -> None:
 
 def load_labelled(reader: RollingReader, features: Mapping[dt.date, ParquetTarget],
                   hourly: Mapping[dt.date, ParquetTarget], thresholds: tuple[float, ...],
-                  compaction: Compaction | None = None) -> TrainingSet:
+                  compaction: Compaction | None = None, shard_nodes: tuple[str, ...] | None = None) -> TrainingSet:
     """Feature files joined to the realised outcomes in the hourly price files.
 
     With ``compaction`` (a training window of a large shard), the fit days' feature files are
     compacted while they are read (:class:`~pipeline.model.dataset.Compaction`): every spike, a
-    seeded share of calm hours, the columns the model reads, in single precision.
+    seeded share of calm hours, the columns the model reads, in single precision. With
+    ``shard_nodes``, only those nodes' rows of the price files (which hold every node) are kept.
     """
-    prices = reader.read("rt_hourly", hourly, lambda f: ercot_time.operating_day_of(f["interval_start"]))
+    prices = reader.read("rt_hourly", hourly, lambda f: ercot_time.operating_day_of(f["interval_start"]),
+                         NodeRows(shard_nodes) if shard_nodes is not None else None)
     prices = prices.drop(columns="_day")
     reads = CompactingReads(compaction, prices) if compaction is not None else None
     frame = reader.read("features", features, lambda f: ercot_time.operating_day_of(f["issue_time"]), reads)
@@ -89,7 +91,7 @@ class TrainModel(ShardTask):
         s, window = self.settings, self.settings.window(self.date)
         self.set_status_message(f"loading training window {window.fit_first}..{window.validation_last}")
         data = load_labelled(self.windows, self.input()["features"], self.input()["prices"], s.thresholds,
-                             training_compaction(window, s))
+                             training_compaction(window, s), s.shard_nodes)
         self.set_progress_percentage(20)
         self.set_status_message(f"fitting on {len(data.outcomes)} rows")
         weather = self.sources.weather.name if self.sources.weather else None
@@ -140,7 +142,7 @@ class GateModel(ShardTask):
         # Read as the training of this window read it, so the window the readers share stays cached.
         validation_set = load_labelled(self.windows, inputs["features"],
                                        days_of(inputs["prices"], *window.validation_label_days), self.settings.thresholds,
-                                       training_compaction(window, self.settings))
+                                       training_compaction(window, self.settings), self.settings.shard_nodes)
         record = gate_record(inputs["candidate"].metadata(), inputs["incumbent"].metadata(), inputs["incumbent"].load(),
                              validation_set, window, gate.metric, gate.margin, gate.baseline_margin)
         self.records.write_decision(self.date, record)
