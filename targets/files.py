@@ -20,6 +20,7 @@ from typing import Any
 import luigi
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pa_dataset
 import pyarrow.parquet as pq
 
@@ -250,10 +251,12 @@ def forget_footer(path: str) -> None:
     _DOCUMENTS.pop(path, None)
 
 
-def read_many(targets: Sequence[ParquetTarget]) -> pd.DataFrame:
+def read_many(targets: Sequence[ParquetTarget], nodes: Sequence[str] | None = None) -> pd.DataFrame:
     """The frames of many files of one schema, concatenated, in one read (much faster than a loop).
 
-    Rows come in the order of ``targets``; the result is checked against the shared schema.
+    Rows come in the order of ``targets``; the result is checked against the shared schema. With
+    ``nodes``, only rows whose ``node`` is one of them are kept, filtered before they become a
+    frame (a shard reading files that hold every node).
     """
     if not targets:
         raise ValueError("read_many needs at least one file")
@@ -261,10 +264,12 @@ def read_many(targets: Sequence[ParquetTarget]) -> pd.DataFrame:
     if len(schemas) != 1:
         raise ValueError("read_many reads files of one schema at a time")
     store = targets[0].store
+    keep = pc.field("node").isin(list(nodes)) if nodes is not None else None
     if store is LOCAL:
-        table = pa_dataset.dataset([t.path for t in targets], format="parquet").to_table()
+        table = pa_dataset.dataset([t.path for t in targets], format="parquet").to_table(filter=keep)
     else:
         tables = [pq.read_table(io.BytesIO(data)) for data in store.read_many([t.path for t in targets])]
+        tables = [t.filter(keep) for t in tables] if keep is not None else tables
         table = pa.concat_tables(tables, promote_options="default")
     where = f"{len(targets)} files from {targets[0].path}"
     return targets[0].schema.conform(table.to_pandas(), where=where, check_key=False)

@@ -266,3 +266,21 @@ class _RunsCode:
 
     def __reduce__(self):  # noqa: ANN204
         return (open, (self.path, "w"))
+
+
+def test_read_many_keeps_only_the_nodes_asked_for_before_the_frame_is_built(tmp_path: Path) -> None:
+    from targets.files import read_many
+
+    targets = []
+    for day in range(3):
+        hours = pd.date_range(f"2024-07-0{day + 1}T05:00Z", periods=24, freq="h")
+        frame = pd.DataFrame({"node": ["HB_NORTH"] * 24 + ["HB_WEST"] * 24 + ["HB_HUBAVG"] * 24,
+                              "interval_start": list(hours) * 3, "price_max": 30.0 + day, "price_mean": 25.0,
+                              "n_intervals": 12, "expected_intervals": 12, "published_at": hours[-1]})
+        targets.append(ParquetTarget(tmp_path / f"{day}.parquet", schemas.RT_HOURLY))
+        targets[-1].write(frame)
+    whole = read_many(targets)
+    kept = read_many(targets, ("HB_WEST", "HB_HUBAVG"))
+    assert len(whole) == 216 and sorted(set(kept["node"])) == ["HB_HUBAVG", "HB_WEST"]
+    expected = whole[whole["node"] != "HB_NORTH"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True), expected)

@@ -16,6 +16,7 @@ from luigi.task import MixinNaiveBulkComplete
 
 from pipeline import asof, ercot_time
 from pipeline.features import FeatureInputs, features_by_day
+from pipeline.catalogue import SYSTEM_NODE
 from pipeline.inputs import FEATURE_DATASETS, RT_HOURLY, input_day_bounds, missing_days, needed_days
 from pipeline.settings import Settings
 from pipeline.sources import Sources
@@ -51,20 +52,28 @@ def log_missing(issue_days: list[dt.date], settings: Settings, sources: Sources)
                         issue_days[-1])
 
 
-def read_inputs(files: Files, sources: Sources) -> FeatureInputs:
-    """The input files read into canonical frames with ``known_at`` (see :mod:`pipeline.asof`)."""
-    frames = {dataset: _read(files.get(dataset, {}), dataset, sources.for_dataset(dataset))
+def read_inputs(files: Files, sources: Sources, settings: Settings) -> FeatureInputs:
+    """The input files read into canonical frames with ``known_at`` (see :mod:`pipeline.asof`).
+
+    One shard of several reads only its nodes' rows (and the system's) of the price files, which
+    hold every node.
+    """
+    nodes = (*settings.shard_nodes, SYSTEM_NODE) if settings.shard_nodes is not None else None
+    frames = {dataset: _read(files.get(dataset, {}), dataset, sources.for_dataset(dataset), nodes)
               for dataset in FEATURE_DATASETS}
-    rt_hourly = _read(files.get(RT_HOURLY, {}), "rt_prices", sources.market)
+    rt_hourly = _read(files.get(RT_HOURLY, {}), "rt_prices", sources.market, nodes)
     if rt_hourly is None:
         raise FileNotFoundError("no real-time price history on disk for these issue days")
     return FeatureInputs(rt_hourly=rt_hourly, **frames)
 
 
-def _read(files: Mapping[dt.date, ParquetTarget], dataset: str, source: object) -> object:
+def _read(files: Mapping[dt.date, ParquetTarget], dataset: str, source: object,
+          nodes: tuple[str, ...] | None) -> object:
     if not files or source is None:
         return None
-    return asof.with_known_at(read_many([files[day] for day in sorted(files)]), dataset, source.name)
+    targets = [files[day] for day in sorted(files)]
+    by_node = nodes is not None and "node" in targets[0].schema.columns
+    return asof.with_known_at(read_many(targets, nodes if by_node else None), dataset, source.name)
 
 
 class BuildFeatures(MixinNaiveBulkComplete, ShardTask):
@@ -98,7 +107,8 @@ class BuildFeatures(MixinNaiveBulkComplete, ShardTask):
 
     def run(self) -> None:
         log_missing([self.date], self.settings, self.sources)
-        frames = features_by_day(self.settings.features, read_inputs(self.input(), self.sources), [self.date])
+        inputs = read_inputs(self.input(), self.sources, self.settings)
+        frames = features_by_day(self.settings.features, inputs, [self.date])
         self.output().write(frames[self.date], self.stamp().with_notes(set_aside=set_aside_in(self.input())))
 
 
@@ -132,7 +142,8 @@ class FeatureRange(ShardTask):
         for first in range(0, len(missing), BULK_CHUNK_DAYS):
             chunk = missing[first : first + BULK_CHUNK_DAYS]
             files = select(self.input(), needed_days(chunk, self.settings.features, self.sources))
-            for day, frame in features_by_day(self.settings.features, read_inputs(files, self.sources), chunk).items():
+            inputs = read_inputs(files, self.sources, self.settings)
+            for day, frame in features_by_day(self.settings.features, inputs, chunk).items():
                 day_files = select(files, needed_days([day], self.settings.features, self.sources))
                 self.layout.features(day).write(frame, self.lineage.features(day).with_notes(
                     set_aside=set_aside_in(day_files)))
