@@ -141,8 +141,9 @@ class GateModel(ShardTask):
         inputs, window, gate = self.input(), self.settings.window(self.date), self.settings.config.model.gate
         # Read as the training of this window read it, so the window the readers share stays cached.
         validation_set = load_labelled(self.windows, inputs["features"],
-                                       days_of(inputs["prices"], *window.validation_label_days), self.settings.thresholds,
-                                       training_compaction(window, self.settings), self.settings.shard_nodes)
+                                       days_of(inputs["prices"], *window.validation_label_days),
+                                       self.settings.thresholds, training_compaction(window, self.settings),
+                                       self.settings.shard_nodes)
         record = gate_record(inputs["candidate"].metadata(), inputs["incumbent"].metadata(), inputs["incumbent"].load(),
                              validation_set, window, gate.metric, gate.margin, gate.baseline_margin)
         self.records.write_decision(self.date, record)
