@@ -15,8 +15,8 @@ import luigi
 from luigi.task import MixinNaiveBulkComplete
 
 from pipeline import asof, ercot_time
-from pipeline.features import FeatureInputs, features_by_day
 from pipeline.catalogue import SYSTEM_NODE
+from pipeline.features import FeatureInputs, features_by_day
 from pipeline.inputs import FEATURE_DATASETS, RT_HOURLY, input_day_bounds, missing_days, needed_days
 from pipeline.settings import Settings
 from pipeline.sources import Sources
