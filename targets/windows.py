@@ -15,7 +15,8 @@ way again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 import pandas as pd
@@ -46,16 +47,20 @@ class RollingReader:
         self._last: dict[str, tuple[dict[dt.date, str], dict[dt.date, str], pd.DataFrame]] = {}
 
     def read(self, kind: str, targets: Mapping[dt.date, ParquetTarget],
-             day_of: Callable[[pd.DataFrame], object], reduce: Reduction | None = None) -> pd.DataFrame:
+             day_of: Callable[[pd.DataFrame], object], reduce: Reduction | None = None,
+             nodes: Sequence[str] | None = None) -> pd.DataFrame:
         """The files of ``targets`` in one frame with a ``_day`` column, ordered by day then by row.
 
         ``day_of`` gives each row's day from a freshly read frame. A sub-window of the last window
         of this kind (e.g. the gate's validation days inside a training window) is served without
         replacing it, so the next overlapping window still finds it. With ``reduce``, the rows are
-        what it keeps of them (read :data:`CHUNK_DAYS` files at a time).
+        what it keeps of them (read :data:`CHUNK_DAYS` files at a time). With ``nodes``, only those
+        nodes' rows are read (:func:`~targets.files.read_many`): a shard's share of files that hold
+        every node.
         """
         paths = {day: target.path for day, target in targets.items()}
-        keys = {day: reduce.key(day) if reduce is not None else _WHOLE for day in targets}
+        rows = _WHOLE if nodes is None else "nodes-" + hashlib.sha256(",".join(nodes).encode()).hexdigest()[:12]
+        keys = {day: f"{reduce.key(day) if reduce is not None else _WHOLE}/{rows}" for day in targets}
         cached_paths, cached_keys, cached = self._last.get(kind, ({}, {}, None))
         reuse = {day for day, path in paths.items()
                  if cached_paths.get(day) == path and cached_keys.get(day) == keys[day]}
@@ -65,7 +70,7 @@ class RollingReader:
         missing = sorted(set(paths) - reuse)
         step = CHUNK_DAYS if reduce is not None else max(len(missing), 1)
         for first in range(0, len(missing), step):
-            fresh = read_many([targets[day] for day in missing[first:first + step]])
+            fresh = read_many([targets[day] for day in missing[first:first + step]], nodes)
             fresh = fresh.assign(**{DAY: day_of(fresh)})
             parts.append(reduce(fresh) if reduce is not None else fresh)
         frame = pd.concat(parts, ignore_index=True)

@@ -17,7 +17,6 @@ from pipeline.model.dataset import (
     FIT_ROW_BUDGET,
     Compaction,
     CompactingReads,
-    NodeRows,
     TrainingSet,
     compaction_for,
     select_days,
@@ -199,11 +198,14 @@ def test_a_shard_reads_only_its_nodes_of_the_shared_price_files_and_labels_the_s
     hourly = hourly_files(tmp_path, days, ("HB_BUSAVG", "HB_NORTH", "HB_WEST", "LZ_WEST"))
     day_of_hour = lambda f: ercot_time.operating_day_of(f["interval_start"])  # noqa: E731
 
-    prices = RollingReader().read("rt_hourly", hourly, day_of_hour, NodeRows(("HB_WEST",)))
+    reader = RollingReader()
+    prices = reader.read("rt_hourly", hourly, day_of_hour, nodes=("HB_WEST",))
     whole = RollingReader().read("rt_hourly", hourly, day_of_hour)
     assert set(prices["node"]) == {"HB_WEST"} and set(whole["node"]) == {"HB_BUSAVG", "HB_NORTH", "HB_WEST", "LZ_WEST"}
     pd.testing.assert_frame_equal(prices, whole[whole["node"] == "HB_WEST"].reset_index(drop=True))
-    assert NodeRows(("HB_WEST",)).key(days[0]) != NodeRows(("HB_NORTH",)).key(days[0])
+    # The reader remembers whose rows it holds: another shard's read of the same files is not served them.
+    assert set(reader.read("rt_hourly", hourly, day_of_hour, nodes=("HB_NORTH",))["node"]) == {"HB_NORTH"}
+    assert set(reader.read("rt_hourly", hourly, day_of_hour)["node"]) == set(whole["node"])
 
     compaction = Compaction(FIRST, days[19], 0.3, 7, THRESHOLDS, ("dam_hod",))
     shard = load_labelled(RollingReader(), features, hourly, THRESHOLDS, compaction, ("HB_WEST",))

@@ -237,17 +237,3 @@ class CompactingReads:
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
         return self.compaction.reduce(frame, self.spikes, self.day_column)
-
-
-@dataclass(frozen=True)
-class NodeRows:
-    """A window reader's reduction to the rows of ``nodes``: a shard's share of files that hold every
-    node (the hourly prices), so a shard never holds a year of every node's prices."""
-
-    nodes: tuple[str, ...]
-
-    def key(self, day: dt.date) -> str:
-        return "nodes-" + hashlib.sha256(",".join(self.nodes).encode()).hexdigest()[:12]
-
-    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return frame.loc[frame["node"].isin(self.nodes)].reset_index(drop=True)

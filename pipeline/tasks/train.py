@@ -18,7 +18,7 @@ import luigi
 from pipeline import ercot_time
 from pipeline.model import TrainingSet, labelled_set
 from pipeline.model.candidate import Provenance, headline, train_candidate, training_compaction
-from pipeline.model.dataset import Compaction, CompactingReads, NodeRows
+from pipeline.model.dataset import Compaction, CompactingReads
 from pipeline.model.gate import gate_record
 from pipeline.model.windows import TrainingWindow
 from pipeline.settings import Settings
@@ -51,7 +51,7 @@ def load_labelled(reader: RollingReader, features: Mapping[dt.date, ParquetTarge
     ``shard_nodes``, only those nodes' rows of the price files (which hold every node) are kept.
     """
     prices = reader.read("rt_hourly", hourly, lambda f: ercot_time.operating_day_of(f["interval_start"]),
-                         NodeRows(shard_nodes) if shard_nodes is not None else None)
+                         nodes=shard_nodes)
     prices = prices.drop(columns="_day")
     reads = CompactingReads(compaction, prices) if compaction is not None else None
     frame = reader.read("features", features, lambda f: ercot_time.operating_day_of(f["issue_time"]), reads)
