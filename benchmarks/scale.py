@@ -19,8 +19,9 @@ count, on a fresh ``s3://`` prefix:
 
 Each run is the ``luigi`` command against luigid with ``--workers N``. It prints wall time, the peak
 resident set of the largest process (luigi runs each task in a forked worker process, so this is
-the peak per worker), the objects and bytes the run added to the store, and the speedup over one
-worker. ``--nodes N`` takes the first N settlement points of the universe instead of all of them,
+the peak per worker), the objects and bytes the run added to the store, the speedup over one
+worker, and, from luigid's task list, where the time went: per task family, the tasks run, their
+summed and longest run time. ``--nodes N`` takes the first N settlement points of the universe instead of all of them,
 for a quick run. Nothing is left running; the store and luigid live in a temporary folder.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import secrets
 import socket
@@ -102,7 +104,7 @@ def daily_inference(day: dt.date, workers: int, env: dict[str, str], port: int, 
     before = store_usage(env, prefix)
     command = [LUIGI, "--module", "pipeline", "DailyInference", "--date", day.isoformat(), "--workers", str(workers),
                "--scheduler-host", "127.0.0.1", "--scheduler-port", str(port)]
-    started = time.perf_counter()
+    started, epoch = time.perf_counter(), time.time()
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
         # The kernel's accounting of this command alone: its largest process (luigi waits for its
@@ -114,8 +116,28 @@ def daily_inference(day: dt.date, workers: int, env: dict[str, str], port: int, 
             log.seek(0)
             sys.exit(f"DailyInference {day} with {workers} workers failed ({process.returncode}):\n{log.read()[-4000:]}")
     after = store_usage(env, prefix)
+    print_task_times(port, epoch, f"{label} ({day}), {workers} worker(s)")
     return Run(label, workers, seconds, usage.ru_maxrss / 1024, after[0] - before[0], (after[1] - before[1]) / 1e6,
                after[2] - before[2])
+
+
+def print_task_times(port: int, since: float, title: str) -> None:
+    """Per task family, the tasks luigid saw run since ``since`` (epoch seconds): count, summed and
+    longest run time (picked up by a worker to done)."""
+    import requests
+
+    answer = requests.get(f"http://127.0.0.1:{port}/api/task_list", params={"data": json.dumps({"status": "DONE"})},
+                          timeout=60).json()["response"]
+    if "num_tasks" in answer:  # more than luigid's max_shown_tasks: it lists none
+        print(f"  task time, {title}: luigid lists no tasks past max_shown_tasks ({answer['num_tasks']} done)")
+        return
+    families: dict[str, list[float]] = {}
+    for task in answer.values():
+        if task.get("time_running") and task["time_running"] >= since:
+            families.setdefault(task["name"], []).append(task["last_updated"] - task["time_running"])
+    print(f"  task time, {title}:")
+    for name, seconds in sorted(families.items(), key=lambda item: -sum(item[1])):
+        print(f"    {name:<22}{len(seconds):>6} run {sum(seconds) / 60:>8.1f} min summed {max(seconds):>8.0f} s longest")
 
 
 def main() -> None:

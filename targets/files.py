@@ -151,13 +151,13 @@ class ParquetTarget(FileTarget):
         footer = self.footer()
         if footer is None:
             return "it does not open (cut short or garbled)"
-        return footer_problem(self.schema, footer)
+        return _footer_fact(self.path, footer, self.schema, lambda: footer_problem(self.schema, footer))
 
     def stamp(self) -> Stamp | None:
         footer = self.footer()
         if footer is None or not footer.metadata:
             return None
-        return Stamp.from_json(footer.metadata.get(PARQUET_KEY))
+        return _footer_fact(self.path, footer, PARQUET_KEY, lambda: Stamp.from_json(footer.metadata.get(PARQUET_KEY)))
 
     def encode(self, frame: pd.DataFrame, stamp: Stamp | None = None) -> tuple[pd.DataFrame, bytes]:
         """The conformed frame and the Parquet bytes that hold it (and ``stamp``)."""
@@ -242,12 +242,30 @@ REMOTE_VERSION = "object"
 _FOOTERS: dict[str, tuple[str, pq.FileMetaData | None]] = {}
 
 
+# What was worked out from each remembered footer (its verdict per schema, its stamp), kept while that
+# footer is: a window's completeness is checked file by file at every training of a backtest, and
+# converting a footer's schema to Arrow costs far more than the check itself.
+_FACTS: dict[str, tuple[pq.FileMetaData, dict[object, Any]]] = {}
+
 _DOCUMENTS: dict[str, tuple[str, Any]] = {}
+
+
+def _footer_fact(path: str, footer: pq.FileMetaData, key: object, work_out: Callable[[], Any]) -> Any:
+    """``work_out()`` for the file's current ``footer``, remembered under ``key`` until the footer changes."""
+    cached = _FACTS.get(path)
+    if cached is None or cached[0] is not footer:
+        if len(_FACTS) >= FOOTER_CACHE_SIZE:
+            _FACTS.clear()
+        cached = _FACTS[path] = (footer, {})
+    if key not in cached[1]:
+        cached[1][key] = work_out()
+    return cached[1][key]
 
 
 def forget_footer(path: str) -> None:
     """Forget what this process read of ``path`` (after it wrote or moved the file)."""
     _FOOTERS.pop(path, None)
+    _FACTS.pop(path, None)
     _DOCUMENTS.pop(path, None)
 
 

@@ -93,10 +93,11 @@ def _unique_targets(data: TrainingSet) -> tuple[pd.DataFrame, np.ndarray, np.nda
     """One row per (node, target hour) -- the horizons repeat the same outcome -- its outcomes, and for a
     compacted set its weight per threshold (:func:`weight_matrix`)."""
     first = ~data.features.duplicated(["node", "interval_start"]).to_numpy()
-    rows = data.features.loc[first]
+    # The four columns only (not every feature column's rows), the times kept as datetimes.
+    rows = data.features[["node", "interval_start", "month", "hour_of_day"]].loc[first].reset_index(drop=True)
     frame = pd.DataFrame({
         "node": rows["node"].to_numpy(),
-        "interval_start": rows["interval_start"].to_numpy(),
+        "interval_start": rows["interval_start"],
         "month": rows["month"].to_numpy(dtype=int),
         "hour": rows["hour_of_day"].to_numpy(dtype=int),
     })
