@@ -32,16 +32,17 @@ def fit(
     """
     thresholds = fit_set.thresholds
     with compute_threads(settings.threads):
-        model = SpikeModel(tuple(nodes), thresholds, tuple(feature_names), settings).fit_components(fit_set)
-        raw = model.raw_probabilities(validation_set.features)
-        model.calibration_ = model.calibrate(raw, validation_set.outcomes)
-        model.baselines_ = {
+        model = SpikeModel(tuple(nodes), thresholds, tuple(feature_names), settings)
+        # The baselines fit while the model's boosters do (see SpikeModel.fit_components).
+        model.baselines_ = model.fit_components(fit_set, meanwhile=lambda: {
             "climatology": Climatology(thresholds).fit(fit_set),
             "persistence_yesterday": Persistence(thresholds, "price_max_hod_d1").fit(fit_set),
             "persistence_last_week": Persistence(thresholds, "price_max_hod_lastweek").fit(fit_set),
             "logistic": LogisticBaseline(thresholds).fit(fit_set),
             "dam_asof": DamAsOf(thresholds).fit(fit_set),
-        }
+        })
+        raw = model.raw_probabilities(validation_set.features)
+        model.calibration_ = model.calibrate(raw, validation_set.outcomes)
         report = validation_report(validation_set, crossfit_probabilities(model, validation_set, raw),
                                    model.predict_baselines(validation_set.features))
     return model, report

@@ -32,10 +32,10 @@ P(>$1000) <= P(>$250) <= P(>$100).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -73,6 +73,8 @@ __all__ = ["INPUT_GROUPS", "LINEAR_INPUTS", "ModelSettings", "SpikeModel", "fit_
 #: other processes share the cores -- and one thread makes the fitted numbers the same on every
 #: machine whatever its core count (a multi-threaded BLAS sums large products in a different order).
 BLAS_THREADS = 1
+
+T = TypeVar("T")
 
 
 def compute_threads(threads: int | None) -> threadpool_limits:
@@ -185,7 +187,20 @@ class SpikeModel:
         )
 
     # -- fitting --
-    def fit_components(self, data: TrainingSet) -> SpikeModel:
+    def fit_components(self, data: TrainingSet, meanwhile: Callable[[], T] | None = None) -> T | None:
+        """Fit the boosters, the logistic components and the tails on ``data``; returns what ``meanwhile``
+        returned.
+
+        With ``threads`` unset (use the cores), the thresholds' boosters start first, side by side, one
+        OpenMP thread each: a booster of a few thousand rows and four leaves spends its time in
+        OpenMP's synchronisation when it spreads over the cores -- many times over when other
+        processes share them -- while whole fits in parallel keep every core busy. The logistic
+        components, the tails and then ``meanwhile`` (e.g. the baselines' fits) run on this thread
+        while they fit, using what the boosters leave of the cores. With ``threads`` set (several
+        luigi workers sharing the cores), everything runs one after the other on this thread, the
+        boosters with that many OpenMP threads each. A fit's result does not depend on its thread
+        count or on what runs beside it.
+        """
         unknown = sorted(set(self.settings.excluded_features) - set(self.feature_names))
         if unknown:
             raise ValueError(f"model.excluded_features names unknown features {unknown}")
@@ -196,51 +211,51 @@ class SpikeModel:
         # The logistic component reads the forecast tightness too when the model reads forecasts: blended
         # without it, it would damp the forecasts' say in the trees by its weight.
         self.linear_forecasts_ = tuple(name for name in LINEAR_FORECAST_INPUTS if name in self.columns_)
-        linear_x = self._linear_design(data.features)
-        dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
-        self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
         self.boosters_, self.linear_, self.tail_, self.fallback_ratio_ = [], [], [], []
         self.calm_share_ = data.calm_share
         booster_data: dict[int, tuple[np.ndarray | None, np.ndarray]] = {}
         for k in range(len(self.thresholds)):
-            rows, weights = data.rows_for(k)  # a compacted set: the threshold's rows and their weights
+            rows, _ = data.rows_for(k)  # a compacted set: the threshold's rows and their weights
             y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
-            positives = int(y.sum())
-            if positives < self.settings.min_positives or positives == len(y):
+            if self.settings.min_positives <= int(y.sum()) < len(y):
+                booster_data[k] = (rows, y)
+        threads = self.settings.threads
+        if threads is not None or (os.cpu_count() or 1) < 2:  # the fits one after the other on this thread
+            self._fit_linear(data, booster_data)
+            result = meanwhile() if meanwhile is not None else None
+            fitted = {k: self._fit_booster(data.features, rows, y, k, threads) for k, (rows, y) in booster_data.items()}
+        else:
+            with ThreadPoolExecutor(max_workers=min(len(booster_data), os.cpu_count() or 1) or 1) as pool:
+                futures = {k: pool.submit(self._fit_booster, data.features, rows, y, k, 1)
+                           for k, (rows, y) in booster_data.items()}
+                self._fit_linear(data, booster_data)
+                result = meanwhile() if meanwhile is not None else None
+                fitted = {k: future.result() for k, future in futures.items()}
+        self.boosters_ = [fitted.get(k) for k in range(len(self.thresholds))]
+        return result
+
+    def _fit_linear(self, data: TrainingSet, booster_data: dict[int, tuple[np.ndarray | None, np.ndarray]]) -> None:
+        """Per threshold, the logistic component and the DAM tail where a booster fits; else the ratio
+        to the next-lower threshold."""
+        linear_x = self._linear_design(data.features)
+        dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
+        self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
+        for k in range(len(self.thresholds)):
+            rows, weights = data.rows_for(k)
+            y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
+            if k not in booster_data:
+                positives = int(y.sum())
                 lower = data.outcomes[:, k - 1].sum() if k else (len(data.outcomes) if weights is None
                                                                  else float(weights.sum()))
-                self.boosters_.append(None), self.linear_.append(None), self.tail_.append(0.0)
+                self.linear_.append(None), self.tail_.append(0.0)
                 self.fallback_ratio_.append(float((positives + 0.5) / (lower + 1.0)))
                 continue
             linear_k, dam_k = (linear_x, dam) if rows is None else (linear_x[rows], dam[rows])
-            booster_data[k] = (rows, y)
-            self.boosters_.append(None)  # fitted below, all thresholds together
             linear = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
                                    LogisticRegression(C=1.0, max_iter=500))
             self.linear_.append(linear.fit(linear_k, y, logisticregression__sample_weight=weights))
             self.tail_.append(_dam_slope(dam_k, y, weights))
             self.fallback_ratio_.append(None)
-        for k, booster in self._fit_boosters(data.features, booster_data).items():
-            self.boosters_[k] = booster
-        return self
-
-    def _fit_boosters(self, features: pd.DataFrame, jobs: dict[int, tuple[np.ndarray | None, np.ndarray]]
-                      ) -> dict[int, HistGradientBoostingClassifier]:
-        """The boosters of the thresholds in ``jobs`` (k -> the rows of ``features`` it fits on, None: all;
-        their outcomes).
-
-        With ``threads`` set, one after the other with that many OpenMP threads each. Unset (use the
-        cores), the thresholds are fitted side by side, one OpenMP thread each: a booster of a few
-        thousand rows and four leaves spends its time in OpenMP's synchronisation when it spreads
-        over the cores -- many times over when other processes share them -- while whole fits in
-        parallel keep every core busy. A fit's result does not depend on its thread count.
-        """
-        threads = self.settings.threads
-        if threads is not None or len(jobs) < 2 or (os.cpu_count() or 1) < 2:
-            return {k: self._fit_booster(features, rows, y, k, threads) for k, (rows, y) in jobs.items()}
-        with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-            futures = {k: pool.submit(self._fit_booster, features, rows, y, k, 1) for k, (rows, y) in jobs.items()}
-            return {k: future.result() for k, future in futures.items()}
 
     def _fit_booster(self, features: pd.DataFrame, rows: np.ndarray | None, y: np.ndarray, k: int,
                      threads: int | None) -> HistGradientBoostingClassifier:
