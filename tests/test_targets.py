@@ -127,6 +127,24 @@ def test_a_truncated_parquet_file_is_not_complete_and_is_set_aside_by_the_rebuil
     assert aside.read_bytes() == whole[: len(whole) // 2], "the corrupt file is kept for inspection"
 
 
+def test_what_a_footer_says_is_worked_out_again_when_the_file_is_replaced(tmp_path: Path) -> None:
+    """Completeness checks remember each footer's verdict and stamp; a file replaced behind this
+    process's back (another writer, a user) is judged afresh."""
+    from targets.stamp import Stamp
+
+    target = ParquetTarget(tmp_path / "p.parquet", schemas.RT_PRICES)
+    target.write(prices(), Stamp("settings-a", "inputs-a"))
+    assert target.current(Stamp("settings-a", "inputs-a")) and target.problem() is None
+    other = tmp_path / "other.parquet"
+    ParquetTarget(other, schemas.RT_PRICES).write(prices(5), Stamp("settings-b", "inputs-b"))
+    os.replace(other, target.path)
+    assert not target.current(Stamp("settings-a", "inputs-a")) and target.current(Stamp("settings-b", "inputs-b"))
+    prices(4).drop(columns="published_at").to_parquet(tmp_path / "bad.parquet")
+    os.replace(tmp_path / "bad.parquet", target.path)
+    assert target.problem() == "missing column(s) ['published_at'] of rt_prices"
+    assert not target.exists()
+
+
 def test_a_json_record_that_does_not_parse_is_not_complete(tmp_path: Path) -> None:
     from targets import JsonTarget
 
