@@ -191,13 +191,13 @@ class SpikeModel:
         """Fit the boosters, the logistic components and the tails on ``data``; returns what ``meanwhile``
         returned.
 
-        With ``threads`` unset (use the cores), the thresholds' boosters start first, side by side, one
-        OpenMP thread each: a booster of a few thousand rows and four leaves spends its time in
-        OpenMP's synchronisation when it spreads over the cores -- many times over when other
-        processes share them -- while whole fits in parallel keep every core busy. The logistic
-        components, the tails and then ``meanwhile`` (e.g. the baselines' fits) run on this thread
-        while they fit, using what the boosters leave of the cores. With ``threads`` set (several
-        luigi workers sharing the cores), everything runs one after the other on this thread, the
+        With ``threads`` unset (use the cores), each threshold's booster, then its logistic component
+        and tail, are fitted side by side on a thread per core, the boosters with one OpenMP thread
+        each: a booster of a few thousand rows and four leaves spends its time in OpenMP's
+        synchronisation when it spreads over the cores -- many times over when other processes
+        share them -- while whole fits in parallel keep every core busy. ``meanwhile`` (e.g. the
+        baselines' fits) runs on this thread in the meantime. With ``threads`` set (several luigi
+        workers sharing the cores), everything runs one after the other on this thread, the
         boosters with that many OpenMP threads each. A fit's result does not depend on its thread
         count or on what runs beside it.
         """
@@ -219,43 +219,46 @@ class SpikeModel:
             y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
             if self.settings.min_positives <= int(y.sum()) < len(y):
                 booster_data[k] = (rows, y)
+        linear_x = self._linear_design(data.features)
+        dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
+        self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
         threads = self.settings.threads
         if threads is not None or (os.cpu_count() or 1) < 2:  # the fits one after the other on this thread
-            self._fit_linear(data, booster_data)
+            linear = {k: self._fit_linear(data, k, linear_x, dam) for k in booster_data}
             result = meanwhile() if meanwhile is not None else None
             fitted = {k: self._fit_booster(data.features, rows, y, k, threads) for k, (rows, y) in booster_data.items()}
         else:
             with ThreadPoolExecutor(max_workers=min(len(booster_data), os.cpu_count() or 1) or 1) as pool:
-                futures = {k: pool.submit(self._fit_booster, data.features, rows, y, k, 1)
-                           for k, (rows, y) in booster_data.items()}
-                self._fit_linear(data, booster_data)
+                boosters = {k: pool.submit(self._fit_booster, data.features, rows, y, k, 1)
+                            for k, (rows, y) in booster_data.items()}
+                linears = {k: pool.submit(self._fit_linear, data, k, linear_x, dam) for k in booster_data}
                 result = meanwhile() if meanwhile is not None else None
-                fitted = {k: future.result() for k, future in futures.items()}
-        self.boosters_ = [fitted.get(k) for k in range(len(self.thresholds))]
+                fitted = {k: future.result() for k, future in boosters.items()}
+                linear = {k: future.result() for k, future in linears.items()}
+        for k in range(len(self.thresholds)):
+            self.boosters_.append(fitted.get(k))
+            component, tail = linear.get(k, (None, 0.0))
+            self.linear_.append(component), self.tail_.append(tail)
+            self.fallback_ratio_.append(None if k in booster_data else self._fallback_ratio(data, k))
         return result
 
-    def _fit_linear(self, data: TrainingSet, booster_data: dict[int, tuple[np.ndarray | None, np.ndarray]]) -> None:
-        """Per threshold, the logistic component and the DAM tail where a booster fits; else the ratio
-        to the next-lower threshold."""
-        linear_x = self._linear_design(data.features)
-        dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
-        self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
-        for k in range(len(self.thresholds)):
-            rows, weights = data.rows_for(k)
-            y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
-            if k not in booster_data:
-                positives = int(y.sum())
-                lower = data.outcomes[:, k - 1].sum() if k else (len(data.outcomes) if weights is None
-                                                                 else float(weights.sum()))
-                self.linear_.append(None), self.tail_.append(0.0)
-                self.fallback_ratio_.append(float((positives + 0.5) / (lower + 1.0)))
-                continue
-            linear_k, dam_k = (linear_x, dam) if rows is None else (linear_x[rows], dam[rows])
-            linear = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
-                                   LogisticRegression(C=1.0, max_iter=500))
-            self.linear_.append(linear.fit(linear_k, y, logisticregression__sample_weight=weights))
-            self.tail_.append(_dam_slope(dam_k, y, weights))
-            self.fallback_ratio_.append(None)
+    def _fit_linear(self, data: TrainingSet, k: int, linear_x: np.ndarray, dam: np.ndarray) -> tuple[Any, float]:
+        """Threshold ``k``'s logistic component and DAM tail, on its rows of ``data``."""
+        rows, weights = data.rows_for(k)
+        y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
+        linear_k, dam_k = (linear_x, dam) if rows is None else (linear_x[rows], dam[rows])
+        linear = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
+                               LogisticRegression(C=1.0, max_iter=500))
+        return linear.fit(linear_k, y, logisticregression__sample_weight=weights), _dam_slope(dam_k, y, weights)
+
+    @staticmethod
+    def _fallback_ratio(data: TrainingSet, k: int) -> float:
+        """For a threshold with too few spikes to fit: its spikes per spike of the next-lower threshold
+        (per hour, for the lowest)."""
+        rows, weights = data.rows_for(k)
+        positives = int((data.outcomes[:, k] if rows is None else data.outcomes[rows, k]).sum())
+        lower = data.outcomes[:, k - 1].sum() if k else (len(data.outcomes) if weights is None else float(weights.sum()))
+        return float((positives + 0.5) / (lower + 1.0))
 
     def _fit_booster(self, features: pd.DataFrame, rows: np.ndarray | None, y: np.ndarray, k: int,
                      threads: int | None) -> HistGradientBoostingClassifier:
