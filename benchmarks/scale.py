@@ -137,7 +137,7 @@ def print_task_times(port: int, since: float, title: str) -> None:
             families.setdefault(task["name"], []).append(task["last_updated"] - task["time_running"])
     print(f"  task time, {title}:")
     for name, seconds in sorted(families.items(), key=lambda item: -sum(item[1])):
-        print(f"    {name:<22}{len(seconds):>6} run {sum(seconds) / 60:>8.1f} min summed {max(seconds):>8.0f} s longest")
+        print(f"    {name:<26}{len(seconds):>6} run {sum(seconds) / 60:>8.1f} min summed {max(seconds):>8.0f} s longest")
 
 
 def main() -> None:
