@@ -126,8 +126,9 @@ class ParquetTarget(FileTarget):
         writes or sets it aside (objects are written once, and a write always reads afresh first).
         """
         version = self.store.version(self.path) or REMOTE_VERSION
-        if _FOOTERS.get(self.path, (None, None))[0] == version:
-            return _FOOTERS[self.path][1]
+        cached = _FOOTERS.get(self.path)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         try:
             end = self.store.read_tail(self.path, 8)
             if len(end) != 8 or end[4:] != PARQUET_MAGIC:
@@ -139,7 +140,7 @@ class ParquetTarget(FileTarget):
             footer = None
         if len(_FOOTERS) >= FOOTER_CACHE_SIZE:
             _FOOTERS.clear()
-        _FOOTERS[self.path] = (version, footer)
+        _FOOTERS[self.path] = (version, footer, {})
         return footer
 
     def readable(self) -> bool:
@@ -239,33 +240,27 @@ _ARROW_KINDS = {
 # however often the file is checked.
 FOOTER_CACHE_SIZE = 200_000
 REMOTE_VERSION = "object"
-_FOOTERS: dict[str, tuple[str, pq.FileMetaData | None]] = {}
-
-
-# What was worked out from each remembered footer (its verdict per schema, its stamp), kept while that
-# footer is: a window's completeness is checked file by file at every training of a backtest, and
-# converting a footer's schema to Arrow costs far more than the check itself.
-_FACTS: dict[str, tuple[pq.FileMetaData, dict[object, Any]]] = {}
+# Each entry also holds what was worked out from that footer (its verdict per schema, its stamp): a
+# window's completeness is checked file by file at every training of a backtest, and converting a
+# footer's schema to Arrow costs far more than the check itself.
+_FOOTERS: dict[str, tuple[str, pq.FileMetaData | None, dict[object, Any]]] = {}
 
 _DOCUMENTS: dict[str, tuple[str, Any]] = {}
 
 
 def _footer_fact(path: str, footer: pq.FileMetaData, key: object, work_out: Callable[[], Any]) -> Any:
-    """``work_out()`` for the file's current ``footer``, remembered under ``key`` until the footer changes."""
-    cached = _FACTS.get(path)
-    if cached is None or cached[0] is not footer:
-        if len(_FACTS) >= FOOTER_CACHE_SIZE:
-            _FACTS.clear()
-        cached = _FACTS[path] = (footer, {})
-    if key not in cached[1]:
-        cached[1][key] = work_out()
-    return cached[1][key]
+    """``work_out()`` for the file's ``footer``, remembered with the footer under ``key``."""
+    cached = _FOOTERS.get(path)
+    if cached is None or cached[1] is not footer:  # forgotten meanwhile: work it out, remember nothing
+        return work_out()
+    if key not in cached[2]:
+        cached[2][key] = work_out()
+    return cached[2][key]
 
 
 def forget_footer(path: str) -> None:
     """Forget what this process read of ``path`` (after it wrote or moved the file)."""
     _FOOTERS.pop(path, None)
-    _FACTS.pop(path, None)
     _DOCUMENTS.pop(path, None)
 
 
