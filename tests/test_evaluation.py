@@ -21,6 +21,32 @@ def test_brier_log_loss_and_skill_by_hand() -> None:
     assert metrics["reliable"] is False  # 2 positives < 30
 
 
+def test_auc_and_average_precision_by_hand_with_ties() -> None:
+    # scores 0.8 (hit), 0.5 (hit, miss: a tie), 0.2 (miss): ROC (0,0) (0,.5) (.5,1) (1,1); of the
+    # four hit-miss pairs, three rank right and the tie counts half
+    y, p = np.array([1.0, 1.0, 0.0, 0.0]), np.array([0.8, 0.5, 0.5, 0.2])
+    auc, precision = evaluation.ranking_scores(y, p)
+    assert auc == pytest.approx(3.5 / 4)
+    assert precision == pytest.approx(0.5 * 1.0 + 0.5 * (2 / 3))  # recall steps of 0.5 at precision 1 and 2/3
+
+
+@pytest.mark.parametrize("decimals", [None, 1, 2])
+def test_auc_and_average_precision_agree_with_scikit_learn(decimals: int | None) -> None:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    rng = np.random.default_rng(decimals or 0)
+    for _ in range(50):
+        n = int(rng.integers(2, 3000))
+        y = (rng.random(n) < rng.uniform(0.01, 0.5)).astype(float)
+        if not 0 < y.sum() < n:
+            continue
+        p = np.clip(rng.random(n) * 0.3 + y * rng.random(n) * 0.3, 0, 1)
+        p = p if decimals is None else np.round(p, decimals)  # many ties
+        auc, precision = evaluation.ranking_scores(y, p)
+        assert auc == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+        assert precision == pytest.approx(average_precision_score(y, p), abs=1e-12)
+
+
 def test_ece_of_a_perfectly_calibrated_forecast_is_zero() -> None:
     p = np.repeat([0.1, 0.5], 10)
     y = np.r_[np.r_[np.ones(1), np.zeros(9)], np.r_[np.ones(5), np.zeros(5)]]
