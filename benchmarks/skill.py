@@ -11,7 +11,9 @@ models are retrained on the cadence (production: every 2 days) and trained only 
 before each issue day; the archived hourly station weather stands in for the weather source. The
 forecast scored is what users get: per threshold, the model or the baseline its gate chose.
 
-It prints, per year and threshold, every metric of ``metrics.json`` per hub for the forecast and
+After each year's run it prints the wall time and where it went: per task family, the tasks run
+and their summed run time (the run's own task metrics, kept apart per year), and the rest
+(luigi's scheduling). It prints, per year and threshold, every metric of ``metrics.json`` per hub for the forecast and
 each baseline with the mean over the four hubs, the AUC by horizon day, and a summary across the
 years. Files stay in ``--data-root`` (one for all years: they share raw data and features): a rerun
 of the same year prints the stored result, so use a fresh ``--data-root`` after changing code or
@@ -25,12 +27,15 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import yaml
+
+from pipeline.ops.metrics import MetricsFile
 
 REPO = Path(__file__).resolve().parents[1]
 LUIGI = str(Path(sys.executable).with_name("luigi"))
@@ -54,7 +59,9 @@ def run_backtest(args: argparse.Namespace, start: dt.date, end: dt.date) -> Path
     }
     config = root / "skill-config.yaml"
     config.write_text(yaml.safe_dump(override))
-    env = dict(os.environ, RTLMP_CONFIG=str(config), RTLMP_DATA_ROOT=str(root))
+    counters = root / f"task-times-{start.isoformat()}_{end.isoformat()}"
+    shutil.rmtree(counters, ignore_errors=True)  # this run's task times only
+    env = dict(os.environ, RTLMP_CONFIG=str(config), RTLMP_DATA_ROOT=str(root), RTLMP_METRICS_DIR=str(counters))
     command = [LUIGI, "--module", "pipeline", "Backtest", "--start", start.isoformat(),
                "--end", end.isoformat(), "--local-scheduler"]
     print("running:", " ".join(command), f"(RTLMP_CONFIG={config}, RTLMP_DATA_ROOT={root})", flush=True)
@@ -65,7 +72,23 @@ def run_backtest(args: argparse.Namespace, start: dt.date, end: dt.date) -> Path
         sys.exit(f"Backtest failed with exit code {result.returncode}:\n{result.stderr[-4000:]}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"backtest {start}..{end}: {elapsed / 60:.1f} min wall, peak RSS so far {peak:.0f} MiB", flush=True)
+    print_phases(MetricsFile(counters).read_state(), elapsed)
     return root / "backtests" / f"{start.isoformat()}_{end.isoformat()}" / "metrics.json"
+
+
+def print_phases(state: dict, wall_seconds: float) -> None:
+    """Where the wall time went, per task family, from the run's own metrics (luigi's run time of each task).
+
+    A task with dynamic dependencies is timed on its last pass, the one that finished; the rest of
+    the wall time is luigi's scheduling (completeness checks, dependency walks) and the passes that
+    stopped at a dynamic dependency.
+    """
+    tasks = sorted(state["tasks"].items(), key=lambda item: -item[1]["seconds"])
+    print(f"{'phase (task family)':28s} {'runs':>6s} {'seconds':>9s} {'share':>7s}")
+    for family, counts in tasks:
+        print(f"{family:28s} {counts['success']:6d} {counts['seconds']:9.1f} {counts['seconds'] / wall_seconds:7.1%}")
+    rest = wall_seconds - sum(counts["seconds"] for _, counts in tasks)
+    print(f"{'scheduling and other':28s} {'':6s} {rest:9.1f} {rest / wall_seconds:7.1%}", flush=True)
 
 
 def fmt(value: float | None) -> str:
