@@ -130,7 +130,53 @@ def test_fetch_tasks_of_network_sources_draw_on_the_shared_resource(write_config
 
     write_config(f"sources:\n  market: {market}\n")
     assert FetchRtPrices(date=ISSUE_DAY).resources == expected
-    assert FetchRange(dataset="dam_prices", start=ISSUE_DAY, end=ISSUE_DAY).resources == expected
+    ranged = FetchRange(dataset="dam_prices", start=ISSUE_DAY, end=ISSUE_DAY).resources
+    assert {k: v for k, v in ranged.items() if not k.startswith("fill:")} == expected
+
+
+def _first_runnable(tasks: list[luigi.Task]) -> list[str]:
+    """What luigi's scheduler hands out to as many workers as there are tasks, all pending and ready."""
+    scheduler, workers = luigi.scheduler.Scheduler(), [f"worker{n}" for n in range(len(tasks))]
+    for task in tasks:
+        for worker in workers:  # every worker found every task (as the workers of one run do)
+            scheduler.add_task(worker=worker, task_id=task.task_id, status=luigi.scheduler.PENDING,
+                               runnable=True, resources=task.process_resources(), family=task.task_family)
+    handed = [scheduler.get_work(worker=worker)["task_id"] for worker in workers]
+    return [task_id for task_id in handed if task_id is not None]
+
+
+def test_overlapping_ranges_fill_their_files_one_at_a_time(write_config) -> None:
+    """Two trainings' year-long windows two days apart: side by side, both ranges would build the
+    same ~360 days; one after the other, the second builds two. Other shards and datasets go on."""
+    from pipeline.tasks.features import FeatureRange
+    from pipeline.tasks.fetch import FetchRange, HourlyPricesRange
+
+    write_config("market:\n  shard_size: 2\n")
+    day, later = ISSUE_DAY - dt.timedelta(days=365), ISSUE_DAY + dt.timedelta(days=2)
+    overlapping = [
+        [FeatureRange(start=day, end=ISSUE_DAY, shard=1), FeatureRange(start=day + dt.timedelta(days=2), end=later, shard=1)],
+        [FetchRange(dataset="rt_prices", start=day, end=ISSUE_DAY), FetchRange(dataset="rt_prices", start=day, end=later)],
+        [HourlyPricesRange(start=day, end=ISSUE_DAY), HourlyPricesRange(start=day, end=later)],
+    ]
+    for pair in overlapping:
+        assert len(_first_runnable(pair)) == 1, [t.task_id for t in pair]
+    apart = [FeatureRange(start=day, end=ISSUE_DAY, shard=0), FeatureRange(start=day, end=ISSUE_DAY, shard=1),
+             FetchRange(dataset="rt_prices", start=day, end=ISSUE_DAY), FetchRange(dataset="load", start=day, end=ISSUE_DAY),
+             HourlyPricesRange(start=day, end=ISSUE_DAY)]
+    assert len(_first_runnable(apart)) == len(apart)
+
+
+def test_ranges_of_another_data_root_are_not_held_back(write_config, tmp_path: Path, monkeypatch) -> None:
+    from pipeline.tasks.features import FeatureRange
+
+    write_config("")
+    here = FeatureRange(start=ISSUE_DAY, end=ISSUE_DAY)
+    held_here = here.process_resources()
+    monkeypatch.setenv("RTLMP_DATA_ROOT", str(tmp_path / "elsewhere"))
+    reset_caches()
+    there = FeatureRange(start=ISSUE_DAY, end=ISSUE_DAY)
+    assert here.config_id != there.config_id
+    assert held_here and held_here.keys().isdisjoint(there.process_resources().keys())
 
 
 def test_luigid_and_local_runs_share_the_same_api_budget() -> None:

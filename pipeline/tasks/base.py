@@ -16,6 +16,7 @@ next run, the old one kept beside it (``.superseded-*``).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -150,6 +151,19 @@ class PipelineTask(luigi.Task):
     def requires_of(self, task_class: type[T], **params: Any) -> T:
         """A dependency under this task's configuration."""
         return task_class(config_id=self.config_id, **params)
+
+    def files_lock(self, files: str) -> dict[str, int]:
+        """The luigi resource that lets one task at a time fill the daily ``files`` of this data root.
+
+        Range tasks of overlapping windows fill the same daily files: a cold day's incumbent and
+        candidate trainings need a year of features each, two days apart. Side by side, each builds
+        every day the other is building; one after the other, the second finds the first's days
+        current and builds only its own. luigi's scheduler gives a resource not declared in
+        ``[resources]`` a capacity of one, so these run one at a time across all workers of a
+        scheduler, while other datasets and shards run beside them.
+        """
+        root = hashlib.sha256(self.layout.root.encode()).hexdigest()[:8]
+        return {f"fill:{files}:{root}": 1}
 
     def expected_outputs(self) -> Iterable[tuple[Any, Stamp]] | None:
         """(target, stamp it must carry) of every output; None: plain existence decides (no stamps)."""

@@ -129,6 +129,10 @@ class FeatureRange(ShardTask):
         needs[RT_HOURLY] = self.requires_of(HourlyPricesRange, start=first, end=last)
         return needs
 
+    @property
+    def resources(self) -> dict[str, int]:  # type: ignore[override]
+        return self.files_lock(f"features/shard{self.shard}")
+
     def output(self) -> dict[dt.date, ParquetTarget]:
         return {d: self.layout.features(d) for d in ercot_time.days(self.start, self.end)}
 

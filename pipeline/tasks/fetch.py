@@ -190,6 +190,10 @@ class FetchRange(_SourceResources, PipelineTask):
         return {d: self.layout.raw(self.dataset, d) for d in ercot_time.days(self.start, self.end)
                 if source.covers(self.dataset, d)}
 
+    @property
+    def resources(self) -> dict[str, int]:  # type: ignore[override]
+        return {**super().resources, **self.files_lock(f"raw/{self.dataset}")}
+
     def complete(self) -> bool:
         source = self.sources.require(self.dataset)
         return all(raw_current(self.configured, source, self.dataset, day) for day in self.output())
@@ -223,6 +227,10 @@ class HourlyPricesRange(PipelineTask):
 
     start = luigi.DateParameter()
     end = luigi.DateParameter()
+
+    @property
+    def resources(self) -> dict[str, int]:  # type: ignore[override]
+        return self.files_lock("rt_hourly")
 
     def requires(self) -> FetchRange:
         return self.requires_of(FetchRange, dataset="rt_prices", start=self.start, end=self.end)
