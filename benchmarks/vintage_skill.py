@@ -1,7 +1,7 @@
 """What forecast vintages add: a simulated year replayed with and without the forecast inputs, per horizon day.
 
     python benchmarks/vintage_skill.py [--start 2024-01-01] [--days 366] [--data-root DIR]
-                                       [--retrain-every-days 2] [--threads 1]
+                                       [--retrain-every-days 2] [--threads N]
 
 Two ``Backtest`` runs through the ``luigi`` command on the embedded simulator with the default
 configuration (four hubs, $100/$250/$1000, a model every ``--retrain-every-days`` days on 365 days
@@ -84,7 +84,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=366)
     parser.add_argument("--data-root", type=Path)
     parser.add_argument("--retrain-every-days", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="model.threads (default 1: one per fit)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="model.threads (default: unset, the production setting: a fit's parts side by side)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from pipeline.config import ModelConfig
