@@ -145,6 +145,24 @@ def test_what_a_footer_says_is_worked_out_again_when_the_file_is_replaced(tmp_pa
     assert not target.exists()
 
 
+def test_completeness_checks_of_many_files_keep_their_verdicts_not_their_footers(tmp_path: Path, monkeypatch) -> None:
+    """A shard's year of feature files is checked by every training: each file's verdict and stamp
+    stay known without reading it again, while only the last few parsed footers stay in memory."""
+    from targets import files
+    from targets.stamp import Stamp
+
+    many = [ParquetTarget(tmp_path / f"{k}.parquet", schemas.RT_PRICES) for k in range(files.PARSED_FOOTERS + 20)]
+    for k, target in enumerate(many):
+        target.write(prices(3), Stamp("settings", f"inputs-{k}"))
+        files.forget_footer(target.path)
+    assert all(t.current(Stamp("settings", f"inputs-{k}")) for k, t in enumerate(many))
+    assert len(files._PARSED) == files.PARSED_FOOTERS
+    reads = []
+    monkeypatch.setattr(files.LOCAL, "read_tail", lambda path, size: reads.append(path))
+    assert all(t.current(Stamp("settings", f"inputs-{k}")) and t.problem() is None for k, t in enumerate(many))
+    assert reads == [], "a verdict known for this version of the file is not read again"
+
+
 def test_a_json_record_that_does_not_parse_is_not_complete(tmp_path: Path) -> None:
     from targets import JsonTarget
 
