@@ -11,6 +11,7 @@ import pytest
 from pipeline import model, registry
 from pipeline.config import ModelConfig
 from pipeline.model import ModelSettings, SpikeModel, TrainingSet, fit, monotone
+from pipeline.model.spike import fit_coefficient, log_price
 
 THRESHOLDS = (100.0, 250.0, 1000.0)
 
@@ -102,12 +103,28 @@ def test_the_model_can_only_rise_with_the_dam_price(trained) -> None:
 
 
 def test_a_dam_price_beyond_the_fit_window_keeps_raising_the_probability(trained) -> None:
-    """Trees are flat past the largest DAM they saw; the tail continues the fit window's slope."""
+    """Trees are flat across the fit window's highest DAM prices and beyond; the tail keeps raising it."""
     fitted, _, validation = trained
-    top = float(np.exp(fitted.dam_top_))
+    knot = float(np.exp(fitted.dam_knot_))
+    dam = log_price(synthetic_set(200, dt.date(2023, 1, 1), seed=1).features["dam_hod"])  # the fit set's
+    # The knot is where the trees stop telling rows apart: min_samples_leaf rows of the fit window lie at or above it.
+    assert (dam >= fitted.dam_knot_).sum() >= fitted.settings.min_samples_leaf > (dam > fitted.dam_knot_).sum()
     rows = validation.features.iloc[:50]
-    at_top, far_above = (fitted.predict(rows.assign(dam_hod=top * factor)) for factor in (1.0, 20.0))
-    assert fitted.tail_[0] > 0 and (far_above[:, 0] > at_top[:, 0]).all()
+    at_knot, far_above = (fitted.predict(rows.assign(dam_hod=knot * factor)) for factor in (1.0, 20.0))
+    assert fitted.tail_[0] > 0 and (far_above[:, 0] > at_knot[:, 0]).all()
+
+
+def test_the_dam_tail_is_the_slope_the_blend_left_unexplained_above_the_knot() -> None:
+    """Offset fit: with the blend already right, no slope is added; where it is too low, a positive one."""
+    rng = np.random.default_rng(0)
+    excess = rng.uniform(0, 3, 4000)
+    truth = -1.0 + 1.5 * excess
+    y = (rng.random(4000) < model.sigmoid(truth)).astype(float)
+    assert fit_coefficient(truth, excess, y, prior=1.0) == pytest.approx(0.0, abs=0.1)
+    assert fit_coefficient(np.full(4000, -1.0), excess, y, prior=1.0) == pytest.approx(1.5, abs=0.15)
+    # Weights count as repeated rows.
+    doubled = fit_coefficient(np.full(8000, -1.0), np.tile(excess, 2), np.tile(y, 2), prior=1.0)
+    assert fit_coefficient(np.full(4000, -1.0), excess, y, prior=1.0, weights=np.full(4000, 2.0)) == pytest.approx(doubled)
 
 
 def test_excluded_features_are_not_offered_to_the_booster() -> None:

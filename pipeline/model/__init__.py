@@ -25,7 +25,7 @@ from pipeline.model.scoring import (
 from pipeline.model.spike import ModelSettings, SpikeModel
 
 #: Bumped when the model's definition changes, so artifacts of the old definition are not reused.
-MODEL_VERSION = 4
+MODEL_VERSION = 5
 
 __all__ = ["BASELINES", "MODEL_VERSION", "Climatology", "DamAsOf", "LogisticBaseline", "ModelSettings", "Persistence",
            "SpikeModel", "TrainingSet", "best_forecasters", "crossfit_probabilities", "fit",

@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pipeline.labels import threshold_label
-from pipeline.model.dataset import TrainingSet
+from pipeline.model.dataset import TrainingSet, weight_matrix
 
 BASELINES = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic", "dam_asof")
 
@@ -103,18 +103,6 @@ def _unique_targets(data: TrainingSet) -> tuple[pd.DataFrame, np.ndarray, np.nda
     })
     weights = weight_matrix(data)
     return frame, data.outcomes[first], None if weights is None else weights[first]
-
-
-def weight_matrix(data: TrainingSet) -> np.ndarray | None:
-    """[rows, thresholds]: each row's weight in each threshold's fit (0: not among its rows); None when
-    the set is not compacted (every row counts once)."""
-    if not data.compacted:
-        return None
-    out = np.zeros(data.outcomes.shape)
-    for k in range(len(data.thresholds)):
-        rows, weights = data.rows_for(k)
-        out[rows, k] = weights
-    return out
 
 
 @dataclass

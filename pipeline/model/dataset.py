@@ -127,6 +127,18 @@ def _with_outcomes(features: pd.DataFrame, rt_hourly: pd.DataFrame, thresholds: 
     return TrainingSet(rows, matrix.reshape(len(price_max), len(thresholds)), tuple(thresholds))
 
 
+def weight_matrix(data: TrainingSet) -> np.ndarray | None:
+    """[rows, thresholds]: each row's weight in each threshold's fit (0: not among its rows); None when
+    the set is not compacted (every row counts once)."""
+    if not data.compacted:
+        return None
+    out = np.zeros(data.outcomes.shape)
+    for k in range(len(data.thresholds)):
+        rows, weights = data.rows_for(k)
+        out[rows, k] = weights
+    return out
+
+
 def select_days(data: TrainingSet, first: dt.date, last: dt.date) -> TrainingSet:
     """The rows of issue days [first, last] (a plain set when none of them was compacted)."""
     days = data.features["issue_day"]

@@ -16,9 +16,12 @@ measured skill):
 * Forecast vintages (ERCOT's load, wind and solar forecasts, the temperature forecast, their recent
   errors) are inputs where the training window holds enough of them (:mod:`pipeline.model.inputs`);
   more load or net load forecast can only raise the probability, more wind or solar only lower it.
-* Trees are flat beyond the largest DAM price they saw; an unprecedented DAM (Winter Storm Uri:
-  $7-9k) must still raise the probability, so a linear tail in log DAM continues the fit window's
-  slope past its maximum.
+* Trees cannot set apart fewer than ``min_samples_leaf`` rows, so they are flat across the fit
+  window's highest DAM prices and beyond; yet a DAM price far above the usual (Winter Storm Uri:
+  $1-9k) must raise the probability all the way. Above the knot (the ``min_samples_leaf``-th
+  highest DAM of the fit window) a linear tail in log DAM takes over, its slope fitted on the
+  rows above the knot with the blend as offset: what the trees and the logistic component left
+  unexplained there, never negative.
 * The validation window (28 days the booster never saw) shifts the intercept only (a slope
   fitted on so few days hurt ranking), with a prior toward no shift and a cap of one logit.
 
@@ -50,7 +53,7 @@ from threadpoolctl import threadpool_limits
 from pipeline.config import ModelConfig
 from pipeline.labels import threshold_label
 from pipeline.model.calibration import logit, monotone, sigmoid
-from pipeline.model.dataset import TrainingSet
+from pipeline.model.dataset import TrainingSet, weight_matrix
 from pipeline.model.inputs import (
     INPUT_GROUPS,
     LINEAR_FORECAST_INPUTS,
@@ -67,6 +70,10 @@ from pipeline.model.inputs import (
 __all__ = ["INPUT_GROUPS", "LINEAR_INPUTS", "ModelSettings", "SpikeModel", "fit_intercept", "is_increasing",
            "log_price", "model_inputs"]
 
+
+#: The DAM tail's prior toward no slope (per squared log-odds per log-$): the rows above the knot are
+#: a few hundred of a year's, a prior this small leaves the slope to them.
+TAIL_PRIOR = 1.0
 
 #: BLAS threads of the model's linear algebra (the logistic fits and predictions). Its matrices are
 #: narrow (a handful of columns): BLAS threads cost more than they save -- several times more when
@@ -135,8 +142,8 @@ class SpikeModel:
     columns_: tuple[str, ...] = ()  # the inputs that hold any data in the fit window
     boosters_: list[HistGradientBoostingClassifier | None] = field(default_factory=list)
     linear_: list[Any] = field(default_factory=list)
-    tail_: list[float] = field(default_factory=list)  # log-odds per log-$ of DAM beyond the fit window's top
-    dam_top_: float = float("nan")  # the largest log DAM price of the fit window
+    tail_: list[float] = field(default_factory=list)  # log-odds per log-$ of DAM beyond the knot
+    dam_knot_: float = float("nan")  # the log DAM price above which the trees are flat (see _dam_knot)
     fallback_ratio_: list[float | None] = field(default_factory=list)
     calibration_: list[float] = field(default_factory=list)  # intercept shift per threshold
     calm_share_: float = 1.0  # share of calm hours the fit window kept (below 1: compacted, see dataset)
@@ -170,9 +177,11 @@ class SpikeModel:
         return np.column_stack(parts)
 
     def _dam_excess(self, features: pd.DataFrame) -> np.ndarray:
-        """log DAM beyond the fit window's largest (0 within it, or where the DAM is unknown)."""
-        excess = log_price(features["dam_hod"].to_numpy(dtype=float)) - self.dam_top_
-        return np.nan_to_num(np.clip(excess, 0.0, None), nan=0.0)
+        """log DAM beyond the knot (0 below it, or where the DAM is unknown)."""
+        return self._excess(log_price(features["dam_hod"].to_numpy(dtype=float)))
+
+    def _excess(self, log_dam: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(np.clip(log_dam - self.dam_knot_, 0.0, None), nan=0.0)
 
     def _booster(self) -> HistGradientBoostingClassifier:
         s = self.settings
@@ -220,36 +229,52 @@ class SpikeModel:
             if self.settings.min_positives <= int(y.sum()) < len(y):
                 booster_data[k] = (rows, y)
         linear_x = self._linear_design(data.features)
-        dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
-        self.dam_top_ = float(np.nanmax(dam)) if np.isfinite(dam).any() else float("nan")
         threads = self.settings.threads
         if threads is not None or (os.cpu_count() or 1) < 2:  # the fits one after the other on this thread
-            linear = {k: self._fit_linear(data, k, linear_x, dam) for k in booster_data}
+            linear = {k: self._fit_linear(data, k, linear_x) for k in booster_data}
             result = meanwhile() if meanwhile is not None else None
             fitted = {k: self._fit_booster(data.features, rows, y, k, threads) for k, (rows, y) in booster_data.items()}
         else:
             with ThreadPoolExecutor(max_workers=min(len(booster_data), os.cpu_count() or 1) or 1) as pool:
                 boosters = {k: pool.submit(self._fit_booster, data.features, rows, y, k, 1)
                             for k, (rows, y) in booster_data.items()}
-                linears = {k: pool.submit(self._fit_linear, data, k, linear_x, dam) for k in booster_data}
+                linears = {k: pool.submit(self._fit_linear, data, k, linear_x) for k in booster_data}
                 result = meanwhile() if meanwhile is not None else None
                 fitted = {k: future.result() for k, future in boosters.items()}
                 linear = {k: future.result() for k, future in linears.items()}
         for k in range(len(self.thresholds)):
             self.boosters_.append(fitted.get(k))
-            component, tail = linear.get(k, (None, 0.0))
-            self.linear_.append(component), self.tail_.append(tail)
+            self.linear_.append(linear.get(k))
             self.fallback_ratio_.append(None if k in booster_data else self._fallback_ratio(data, k))
+        self._fit_tails(data)
         return result
 
-    def _fit_linear(self, data: TrainingSet, k: int, linear_x: np.ndarray, dam: np.ndarray) -> tuple[Any, float]:
-        """Threshold ``k``'s logistic component and DAM tail, on its rows of ``data``."""
+    def _fit_linear(self, data: TrainingSet, k: int, linear_x: np.ndarray) -> Any:
+        """Threshold ``k``'s logistic component, on its rows of ``data``."""
         rows, weights = data.rows_for(k)
         y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
-        linear_k, dam_k = (linear_x, dam) if rows is None else (linear_x[rows], dam[rows])
         linear = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
                                LogisticRegression(C=1.0, max_iter=500))
-        return linear.fit(linear_k, y, logisticregression__sample_weight=weights), _dam_slope(dam_k, y, weights)
+        return linear.fit(linear_x if rows is None else linear_x[rows], y, logisticregression__sample_weight=weights)
+
+    def _fit_tails(self, data: TrainingSet) -> None:
+        """The knot and each threshold's DAM tail: the slope in log DAM above the knot that the fitted blend
+        left unexplained on the fit window's rows there (never negative; 0 without a booster)."""
+        dam = log_price(data.features["dam_hod"].to_numpy(dtype=float))
+        self.dam_knot_ = _dam_knot(dam, self.settings.min_samples_leaf)
+        self.tail_ = [0.0] * len(self.thresholds)
+        above = np.flatnonzero(self._excess(dam) > 0)
+        if not len(above):
+            return
+        blend = self._raw_logits(data.features.iloc[above])  # without a tail yet
+        excess, weights = self._excess(dam[above]), weight_matrix(data)
+        for k, booster in enumerate(self.boosters_):
+            if booster is None:
+                continue
+            weight = np.ones(len(above)) if weights is None else weights[above, k]  # 0: not in k's fit
+            mine = weight > 0
+            z, y = blend[mine, k], data.outcomes[above[mine], k]
+            self.tail_[k] = max(fit_coefficient(z, excess[mine], y, TAIL_PRIOR, weight[mine]), 0.0)
 
     @staticmethod
     def _fallback_ratio(data: TrainingSet, k: int) -> float:
@@ -349,25 +374,32 @@ class SpikeModel:
         return out
 
 
-def _dam_slope(dam: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """The fit window's log-odds per log-$ of DAM (never negative): how the tail continues past its top."""
-    known = np.isfinite(dam)
-    if known.sum() < 2 or not (0 < y[known].sum() < known.sum()):
-        return 0.0
-    sample_weight = None if weights is None else weights[known]
-    slope = LogisticRegression(C=100.0, max_iter=500).fit(dam[known, None], y[known], sample_weight=sample_weight)
-    return max(float(slope.coef_[0, 0]), 0.0)
+def _dam_knot(log_dam: np.ndarray, leaf: int) -> float:
+    """The ``leaf``-th highest log DAM price (NaN: no DAM price). A booster's leaf holds at least ``leaf``
+    rows, so its trees cannot tell apart the rows above: they are flat there, and the tail takes over."""
+    known = log_dam[np.isfinite(log_dam)]
+    if not len(known):
+        return float("nan")
+    return float(np.partition(known, len(known) - min(leaf, len(known)))[len(known) - min(leaf, len(known))])
+
+
+def fit_coefficient(z: np.ndarray, x: np.ndarray, y: np.ndarray, prior: float,
+                    weights: np.ndarray | None = None) -> float:
+    """The coefficient c minimising the (weighted) log loss of sigmoid(z + c x) plus ``prior`` * c^2:
+    z the log-odds already fitted (an offset), x one more input."""
+    w = np.ones(len(y)) if weights is None else weights
+
+    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
+        p = np.clip(sigmoid(z + params[0] * x), 1e-9, 1 - 1e-9)
+        loss = -np.sum(w * (y * np.log(p) + (1 - y) * np.log(1 - p))) + prior * params[0] ** 2
+        return loss, np.array([np.sum(w * (p - y) * x) + 2 * prior * params[0]])
+
+    return float(minimize(objective, np.array([0.0]), jac=True, method="L-BFGS-B").x[0])
 
 
 def fit_intercept(z: np.ndarray, y: np.ndarray, prior: float) -> float:
     """The shift b minimising the log loss of sigmoid(z + b) plus ``prior`` * b^2."""
-
-    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
-        p = np.clip(sigmoid(z + params[0]), 1e-9, 1 - 1e-9)
-        loss = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) + prior * params[0] ** 2
-        return loss, np.array([np.sum(p - y) + 2 * prior * params[0]])
-
-    return float(minimize(objective, np.array([0.0]), jac=True, method="L-BFGS-B").x[0])
+    return fit_coefficient(z, np.ones(len(z)), y, prior)
 
 
 def _split_feature_names(booster: HistGradientBoostingClassifier, names: list[str]) -> list[str]:
