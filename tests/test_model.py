@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -257,3 +258,17 @@ def test_each_threshold_serves_the_best_of_the_model_and_its_baselines(trained) 
     mix = model.mixture_score(report, choice, "brier")
     best_baselines = np.mean([min(e[n]["brier"] for n in e if n != "model") for e in report.values()])
     assert mix <= best_baselines
+
+
+def test_the_metadata_records_the_knot_in_dollars_and_each_thresholds_tail(trained) -> None:
+    from pipeline.model.candidate import Provenance, metadata
+    from pipeline.model.windows import TrainingWindow
+
+    fitted, report, validation = trained
+    fit_set = synthetic_set(200, dt.date(2023, 1, 1), seed=1)
+    window = TrainingWindow(dt.date(2023, 9, 1), dt.date(2023, 1, 1), dt.date(2023, 7, 19), dt.date(2023, 7, 20),
+                            dt.date(2023, 8, 28))
+    provenance = Provenance("2023-09-01.test", "f3-test", "simulator", None, True, {"seed": 3})
+    meta = json.loads(json.dumps(metadata(provenance, window, fit_set, validation, fitted, report)))
+    assert meta["dam_knot"] == round(float(np.exp(fitted.dam_knot_)), 2) and meta["dam_knot"] > 0
+    assert meta["dam_tail"] == list(fitted.tail_) and len(meta["dam_tail"]) == len(fitted.thresholds)

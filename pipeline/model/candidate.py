@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from importlib import metadata as package_metadata
 from typing import Any
 
+import numpy as np
+
 from pipeline.features import feature_columns
 from pipeline.model.baselines import baseline_columns
 from pipeline.model.dataset import Compaction, TrainingSet, compaction_for, select_days
@@ -86,6 +88,8 @@ def metadata(provenance: Provenance, window: TrainingWindow, fit_set: TrainingSe
         "feature_importance": fitted.feature_importance(),
         "boosters": [b is not None for b in fitted.boosters_],
         "calibration_shift": list(fitted.calibration_),
+        # Above the knot ($/MWh: where the trees go flat), each threshold's log-odds per log-$ of DAM.
+        "dam_knot": None if np.isnan(fitted.dam_knot_) else round(float(np.exp(fitted.dam_knot_)), 2),
         "dam_tail": list(fitted.tail_),
         "validation": report,
         "settings": provenance.settings,
