@@ -380,7 +380,8 @@ def _dam_knot(log_dam: np.ndarray, leaf: int) -> float:
     known = log_dam[np.isfinite(log_dam)]
     if not len(known):
         return float("nan")
-    return float(np.partition(known, len(known) - min(leaf, len(known)))[len(known) - min(leaf, len(known))])
+    rank = len(known) - min(leaf, len(known))  # its position in ascending order
+    return float(np.partition(known, rank)[rank])
 
 
 def fit_coefficient(z: np.ndarray, x: np.ndarray, y: np.ndarray, prior: float,
