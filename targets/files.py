@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import luigi
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -181,7 +182,7 @@ class ParquetTarget(FileTarget):
     def encode(self, frame: pd.DataFrame, stamp: Stamp | None = None) -> tuple[pd.DataFrame, bytes]:
         """The conformed frame and the Parquet bytes that hold it (and ``stamp``)."""
         conformed = self.schema.conform(frame, where=self.path)
-        table = pa.Table.from_pandas(conformed, preserve_index=False)
+        table = arrow_table(conformed)
         if stamp is not None:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), PARQUET_KEY: stamp.to_json().encode()})
         buffer = io.BytesIO()
@@ -210,6 +211,43 @@ class ParquetTarget(FileTarget):
         """The file's frame, checked against the schema."""
         source = self.path if self.store is LOCAL else io.BytesIO(self.store.read_bytes(self.path))
         return self.schema.conform(pd.read_parquet(source), where=self.path, check_key=False)
+
+
+FLOAT_BLOCK_MIN = 16
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A conformed frame (unique column names) as an Arrow table, with the types and nulls
+    ``Table.from_pandas`` gives (NaN becomes null).
+
+    ``Table.from_pandas`` works column by column through pandas' metadata, and a pandas Series per
+    column costs ~25 µs: most of the time for a day's 114-column feature file (13 ms). The float
+    columns here are taken as one 2-D array instead (2 ms).
+    """
+    floats = [name for name, dtype in frame.dtypes.items() if dtype.kind == "f"]
+    arrays: dict[str, pa.Array] = {}
+    if len(floats) > FLOAT_BLOCK_MIN:  # selecting the block has a fixed cost of its own (~0.5 ms)
+        block = np.ascontiguousarray(frame[floats].to_numpy(dtype="float64").T)
+        missing = np.isnan(block)
+        for row, name in enumerate(floats):
+            arrays[name] = _with_nulls(block[row], missing[row])
+    for name in frame.columns:
+        if name not in arrays:
+            arrays[name] = _arrow_array(frame[name])
+    return pa.Table.from_arrays([arrays[name] for name in frame.columns], names=[str(name) for name in frame.columns])
+
+
+def _arrow_array(column: pd.Series) -> pa.Array:
+    if column.dtype.kind == "f":
+        values = column.to_numpy()
+        return _with_nulls(values, np.isnan(values))
+    if column.dtype.kind in "iub":
+        return pa.array(column.to_numpy())
+    return pa.Array.from_pandas(column)
+
+
+def _with_nulls(values: np.ndarray, missing: np.ndarray) -> pa.Array:
+    return pa.array(values, mask=missing if missing.any() else None)
 
 
 class Footer(NamedTuple):
