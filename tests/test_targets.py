@@ -71,6 +71,46 @@ def test_duplicate_keys_are_refused() -> None:
         schemas.RT_PRICES.conform(frame)
 
 
+def test_duplicate_keys_are_found_over_several_key_columns() -> None:
+    """Each key column alone repeats; only the third row repeats the pair, and it is the one named."""
+    frame = prices(3)
+    frame["node"] = ["HB_NORTH", "HB_WEST", "HB_NORTH"]
+    frame.loc[2, "interval_start"] = frame.loc[0, "interval_start"]
+    with pytest.raises(SchemaError, match=r"2 rows share a key \('node', 'interval_start'\), e.g. \{'node': 'HB_NORTH'"):
+        schemas.RT_PRICES.conform(frame)
+    same_hour = frame.assign(interval_start=frame.loc[0, "interval_start"], node=["HB_NORTH", "HB_WEST", "HB_HOUSTON"])
+    assert len(schemas.RT_PRICES.conform(same_hour)) == 3
+
+
+def test_repeated_column_names_are_refused() -> None:
+    frame = pd.concat([prices(), prices()[["price"]]], axis=1)
+    with pytest.raises(SchemaError, match=r"column\(s\) \['price'\] appear more than once"):
+        schemas.RT_PRICES.conform(frame)
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_arrow_tables_match_pyarrows_own_conversion(wide: bool) -> None:
+    """Types, values and nulls (NaN becomes null) as ``Table.from_pandas`` makes them, narrow or wide."""
+    import numpy as np
+    import pyarrow as pa
+
+    from targets.files import FLOAT_BLOCK_MIN, arrow_table
+
+    frame = prices(4).assign(price=[1.5, np.nan, 3.0, np.inf])
+    if wide:
+        for i in range(FLOAT_BLOCK_MIN + 3):
+            frame[f"f{i}"] = np.where(np.arange(4) == i % 4, np.nan, float(i))
+    frame["flag"] = [True, False, True, True]
+    frame["day"] = [dt.date(2024, 3, 10)] * 4
+    expected = pa.Table.from_pandas(frame, preserve_index=False)
+    table = arrow_table(frame)
+    assert table.schema == expected.schema.remove_metadata()
+    assert table.equals(expected.replace_schema_metadata(None))
+    assert table.column("price").null_count == 1
+    if wide:
+        assert all(table.column(f"f{i}").null_count == 1 for i in range(FLOAT_BLOCK_MIN + 3))
+
+
 def test_missing_values_are_refused() -> None:
     frame = prices()
     frame.loc[1, "price"] = float("nan")
