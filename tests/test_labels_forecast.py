@@ -41,6 +41,31 @@ def test_incomplete_hours_get_no_label() -> None:
     assert len(incomplete_hours(hourly)) == 1
 
 
+def test_hours_are_aggregated_as_pandas_groups_them_in_any_row_order() -> None:
+    """Two nodes, 5- and 15-minute intervals, the DST fall-back day (two 01:00 CPT hours), missing
+    prices and shuffled rows: the same rows as pandas' grouped aggregation."""
+    day = pd.Timestamp("2023-11-05 05:00", tz="UTC")  # 00:00 CDT on the 25-hour day
+    five = rt(list(np.random.default_rng(1).gamma(2.0, 30.0, 25 * 12)), 5, str(day.tz_localize(None)))
+    fifteen = rt(list(np.random.default_rng(2).gamma(2.0, 30.0, 25 * 4)), 15, str(day.tz_localize(None)))
+    frame = pd.concat([five, fifteen.assign(node="HB_WEST")], ignore_index=True)
+    frame.loc[[3, 40, 41, 42] + list(range(48, 60)), "price"] = np.nan  # one hour without any price
+    frame = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    grouped = frame.assign(hour=frame["interval_start"].dt.floor("h")).groupby(["node", "hour"])
+    expected = grouped.agg(price_max=("price", "max"), price_mean=("price", "mean"),
+                           n_intervals=("price", "size"), published_at=("published_at", "max")).reset_index()
+    hourly = hourly_prices(frame)
+    assert len(hourly) == 2 * 25
+    assert hourly["node"].tolist() == expected["node"].tolist()
+    assert hourly["interval_start"].tolist() == expected["hour"].tolist()
+    np.testing.assert_allclose(hourly["price_max"], expected["price_max"], rtol=1e-12)
+    np.testing.assert_allclose(hourly["price_mean"], expected["price_mean"], rtol=1e-12)
+    assert hourly["price_mean"].isna().sum() == 1
+    assert hourly["n_intervals"].tolist() == expected["n_intervals"].tolist()
+    assert hourly["expected_intervals"].tolist() == [12] * 25 + [4] * 25
+    assert hourly["published_at"].tolist() == expected["published_at"].tolist()
+    assert hourly_prices(frame.iloc[:0]).empty
+
+
 def test_forecast_frame_follows_the_contract() -> None:
     hours = ercot_time.forecast_hours(dt.date(2024, 3, 9))
     features = pd.DataFrame({"node": np.repeat(["HB_NORTH", "HB_WEST"], 72),
