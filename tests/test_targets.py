@@ -102,11 +102,15 @@ def test_arrow_tables_match_pyarrows_own_conversion(wide: bool) -> None:
             frame[f"f{i}"] = np.where(np.arange(4) == i % 4, np.nan, float(i))
     frame["flag"] = [True, False, True, True]
     frame["day"] = [dt.date(2024, 3, 10)] * 4
+    frame["seen"] = frame["published_at"].where(frame["price"] > 2)  # one NaT, one null
+    frame["text"] = pd.Series(["a", None, "c", "d"], dtype="str")
+    frame["label"] = pd.Series(["x", "y", None, "z"], dtype=object)
     expected = pa.Table.from_pandas(frame, preserve_index=False)
     table = arrow_table(frame)
     assert table.schema == expected.schema.remove_metadata()
     assert table.equals(expected.replace_schema_metadata(None))
     assert table.column("price").null_count == 1
+    assert table.column("seen").null_count == 2 and table.column("text").null_count == 1
     if wide:
         assert all(table.column(f"f{i}").null_count == 1 for i in range(FLOAT_BLOCK_MIN + 3))
 
