@@ -12,8 +12,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from targets.schema import TS_UNIT
-
 
 def threshold_label(threshold: float) -> str:
     """A threshold as it appears in column names and report keys: 100 -> '100', 2.5 -> '2p5'."""
@@ -45,7 +43,8 @@ def hourly_prices(rt_prices: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore"):  # 0 / 0 -> NaN for an hour without prices
         mean = reduce(np.add, np.where(present, price, 0.0)) / reduce(np.add, present.astype(np.int64))
     minutes = reduce(np.maximum, rt_prices["interval_minutes"].to_numpy(dtype="int64"))
-    published = reduce(np.maximum, rt_prices["published_at"].to_numpy(dtype=f"datetime64[{TS_UNIT}]"))
+    published_at = rt_prices["published_at"]
+    published = reduce(np.maximum, published_at.to_numpy(dtype=f"datetime64[{published_at.dt.unit}]"))
     return pd.DataFrame({
         "interval_start": hours[first % len(hours)] if len(first) else hours[:0],
         "node": nodes[first // len(hours)] if len(first) else nodes[:0],

@@ -11,19 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.golden.cases import CASES, SHARED_DATA, Case, differing_keys, load_expected, records, run
+from tests.golden.cases import CASES, SHARED_DATA, Case, differing_keys, first_difference, load_expected, records, run
 
 pytestmark = pytest.mark.e2e
-
-
-def _first_difference(actual: list[dict], expected: list[dict]) -> str | None:
-    if len(actual) != len(expected):
-        return f"{len(actual)} rows instead of {len(expected)}"
-    for number, (got, want) in enumerate(zip(actual, expected)):
-        keys = differing_keys(got, want)
-        if keys:
-            return f"row {number}: " + ", ".join(f"{k} = {got.get(k)!r}, expected {want.get(k)!r}" for k in keys)
-    return None
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name, marks=[pytest.mark.realdata] if c.needs_archive else [])
@@ -33,7 +23,7 @@ def test_results_are_identical_to_the_golden_rows(case: Case, tmp_path: Path) ->
         pytest.skip(f"real ERCOT data not found at {SHARED_DATA} (see the README's test section)")
     actual = records(run(case, tmp_path), case.columns)
     expected = load_expected(case)
-    difference = _first_difference(actual, expected)
+    difference = first_difference(actual, expected)
     assert difference is None, difference
 
 

@@ -1,8 +1,9 @@
 """The golden cases: runs through the ``luigi`` command whose results are pinned.
 
 The expected values live beside this module as JSON (floats written with ``repr``), compared to
-1e-9 relative (see ``RELATIVE_TOLERANCE``), text and counts exactly. They change only with an intended change of behaviour: regenerate them
-with ``python -m tests.golden.cases --update`` and say why in the commit.
+1e-9 relative (see ``RELATIVE_TOLERANCE``), text and counts exactly. They change only with an
+intended change of behaviour: regenerate them with ``python -m tests.golden.cases --update`` and
+say why in the commit.
 """
 
 from __future__ import annotations
@@ -137,6 +138,17 @@ def differing_keys(got: dict[str, Any], want: dict[str, Any]) -> list[str]:
     return [k for k in want if not same_value(got[k], want[k])]
 
 
+def first_difference(actual: list[dict[str, Any]], expected: list[dict[str, Any]]) -> str | None:
+    """Where the pinned rows first differ, in words (None: they match)."""
+    if len(actual) != len(expected):
+        return f"{len(actual)} rows instead of {len(expected)}"
+    for number, (got, want) in enumerate(zip(actual, expected)):
+        keys = differing_keys(got, want)
+        if keys:
+            return f"row {number}: " + ", ".join(f"{k} = {got.get(k)!r}, expected {want.get(k)!r}" for k in keys)
+    return None
+
+
 def expected_path(case: Case) -> Path:
     return GOLDEN / f"{case.name}.json"
 
@@ -159,9 +171,8 @@ def main() -> int:
                 expected_path(case).write_text("[\n" + ",\n".join(json.dumps(r, sort_keys=True) for r in rows) + "\n]\n")
                 print(f"{case.name}: {len(rows)} rows written to {expected_path(case)}")
             else:
-                expected = load_expected(case)
-                same = len(rows) == len(expected) and not any(differing_keys(g, w) for g, w in zip(rows, expected))
-                print(f"{case.name}: {len(rows)} rows, {'the same' if same else 'DIFFERENT'}")
+                difference = first_difference(rows, load_expected(case))
+                print(f"{case.name}: {len(rows)} rows, {'the same' if difference is None else 'DIFFERENT: ' + difference}")
     return 0
 
 
