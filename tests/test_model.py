@@ -272,3 +272,47 @@ def test_the_metadata_records_the_knot_in_dollars_and_each_thresholds_tail(train
     meta = json.loads(json.dumps(metadata(provenance, window, fit_set, validation, fitted, report)))
     assert meta["dam_knot"] == round(float(np.exp(fitted.dam_knot_)), 2) and meta["dam_knot"] > 0
     assert meta["dam_tail"] == list(fitted.tail_) and len(meta["dam_tail"]) == len(fitted.thresholds)
+
+
+def test_median_imputer_gives_scikit_learns_medians_and_fills():
+    """The model's imputer fills as scikit-learn's median imputer does (an all-missing column with 0),
+    and a pipeline with it fits the same regression."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from pipeline.model.linear import MedianImputer, logistic_pipeline
+
+    rng = np.random.default_rng(5)
+    x = rng.lognormal(size=(2_001, 5))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[:, 2] = np.nan  # known nowhere
+    x[:, 3] = np.round(x[:, 3], 1)  # ties
+    x[:1_000, 4] = np.nan  # an even count known
+    ours, theirs = MedianImputer().fit(x), SimpleImputer(strategy="median", keep_empty_features=True).fit(x)
+    assert np.array_equal(ours.statistics_, theirs.statistics_)
+    assert ours.statistics_[2] == 0.0
+    later = rng.lognormal(size=(50, 5))
+    later[::7, 1] = np.nan
+    before = later.copy()
+    assert np.array_equal(ours.transform(later), theirs.transform(later))
+    assert np.array_equal(later, before, equal_nan=True)  # the input is not filled in place
+
+    y = (np.nan_to_num(x[:, 0]) + rng.normal(size=len(x)) > 1.5).astype(int)
+    reference = logistic_pipeline(1.0).fit(x, y).predict_proba(later)[:, 1]
+    sklearn_only = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
+                                 LogisticRegression(C=1.0, max_iter=500)).fit(x, y)
+    assert np.allclose(reference, sklearn_only.predict_proba(later)[:, 1], rtol=1e-12, atol=0)
+
+
+def test_median_imputer_refuses_infinity_and_other_widths():
+    from pipeline.model.linear import MedianImputer
+
+    x = np.array([[1.0, 2.0], [np.nan, 4.0], [3.0, np.nan]])
+    imputer = MedianImputer().fit(x)
+    assert imputer.transform(x).tolist() == [[1.0, 2.0], [2.0, 4.0], [3.0, 3.0]]
+    with pytest.raises(ValueError, match=r"infinite values \(columns \[1\]\)"):
+        MedianImputer().fit(np.array([[1.0, np.inf], [2.0, 3.0]]))
+    with pytest.raises(ValueError, match="fitted on 2 columns, not 3"):
+        imputer.transform(np.ones((2, 3)))

@@ -19,13 +19,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from pipeline.labels import threshold_label
 from pipeline.model.dataset import TrainingSet, weight_matrix
+from pipeline.model.linear import logistic_pipeline
 
 BASELINES = ("climatology", "persistence_yesterday", "persistence_last_week", "logistic", "dam_asof")
 
@@ -176,8 +174,7 @@ class LogisticBaseline:
             rows, weights = data.rows_for(k)
             y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
             if 0 < y.sum() < len(y):
-                model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                      StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
+                model = logistic_pipeline(1.0)
                 design = self._design(data.features, threshold, None if prior is None else prior[:, k])
                 model.fit(design if rows is None else design[rows], y, logisticregression__sample_weight=weights)
                 self.models_.append(model)

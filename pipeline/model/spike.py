@@ -44,10 +44,6 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from pipeline.config import ModelConfig
@@ -64,6 +60,7 @@ from pipeline.model.inputs import (
     monotone_sign,
     usable_inputs,
 )
+from pipeline.model.linear import logistic_pipeline
 
 # Re-exported: the inputs (by group), the monotone rule and the logistic component's inputs live in
 # pipeline.model.inputs.
@@ -253,9 +250,8 @@ class SpikeModel:
         """Threshold ``k``'s logistic component, on its rows of ``data``."""
         rows, weights = data.rows_for(k)
         y = data.outcomes[:, k] if rows is None else data.outcomes[rows, k]
-        linear = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
-                               LogisticRegression(C=1.0, max_iter=500))
-        return linear.fit(linear_x if rows is None else linear_x[rows], y, logisticregression__sample_weight=weights)
+        return logistic_pipeline(1.0).fit(linear_x if rows is None else linear_x[rows], y,
+                                          logisticregression__sample_weight=weights)
 
     def _fit_tails(self, data: TrainingSet) -> None:
         """The knot and each threshold's DAM tail: the slope in log DAM above the knot that the fitted blend
