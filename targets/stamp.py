@@ -26,6 +26,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 #: Key of the stamp in Parquet key-value metadata and in JSON records.
@@ -59,9 +60,10 @@ class Stamp:
         """The same identity with these notes added (what was found while making the file)."""
         return Stamp(self.settings, self.inputs, {**self.notes, **notes})
 
-    @property
+    @cached_property
     def made_from(self) -> str:
-        """The file's identity: what later stages record as their input."""
+        """The file's identity: what later stages record as their input (worked out once per stamp: a
+        year's completeness checks ask the same stamps for it tens of thousands of times)."""
         return digest(self.settings, self.inputs)
 
     def to_dict(self) -> dict[str, Any]:
