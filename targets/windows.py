@@ -48,7 +48,7 @@ class RollingReader:
 
     def read(self, kind: str, targets: Mapping[dt.date, ParquetTarget],
              day_of: Callable[[pd.DataFrame], object], reduce: Reduction | None = None,
-             nodes: Sequence[str] | None = None) -> pd.DataFrame:
+             nodes: Sequence[str] | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The files of ``targets`` in one frame with a ``_day`` column, ordered by day then by row.
 
         ``day_of`` gives each row's day from a freshly read frame. A sub-window of the last window
@@ -56,11 +56,13 @@ class RollingReader:
         replacing it, so the next overlapping window still finds it. With ``reduce``, the rows are
         what it keeps of them (read :data:`CHUNK_DAYS` files at a time). With ``nodes``, only those
         nodes' rows are read (:func:`~targets.files.read_many`): a shard's share of files that hold
-        every node.
+        every node. With ``columns``, only those of the files' extra columns are read (the schema's
+        declared columns always are).
         """
         paths = {day: target.path for day, target in targets.items()}
-        rows = _WHOLE if nodes is None else "nodes-" + hashlib.sha256(",".join(nodes).encode()).hexdigest()[:12]
-        keys = {day: f"{reduce.key(day) if reduce is not None else _WHOLE}/{rows}" for day in targets}
+        rows = _WHOLE if nodes is None else "nodes-" + _names_key(nodes)
+        read = _WHOLE if columns is None else "columns-" + _names_key(columns)
+        keys = {day: f"{reduce.key(day) if reduce is not None else _WHOLE}/{rows}/{read}" for day in targets}
         cached_paths, cached_keys, cached = self._last.get(kind, ({}, {}, None))
         reuse = {day for day, path in paths.items()
                  if cached_paths.get(day) == path and cached_keys.get(day) == keys[day]}
@@ -70,7 +72,7 @@ class RollingReader:
         missing = sorted(set(paths) - reuse)
         step = CHUNK_DAYS if reduce is not None else max(len(missing), 1)
         for first in range(0, len(missing), step):
-            fresh = read_many([targets[day] for day in missing[first:first + step]], nodes)
+            fresh = read_many([targets[day] for day in missing[first:first + step]], nodes, columns)
             fresh = fresh.assign(**{DAY: day_of(fresh)})
             parts.append(reduce(fresh) if reduce is not None else fresh)
         frame = pd.concat(parts, ignore_index=True)
@@ -78,3 +80,7 @@ class RollingReader:
             frame = frame.sort_values(DAY, kind="stable", ignore_index=True)
         self._last[kind] = (paths, keys, frame)
         return frame
+
+
+def _names_key(names: Sequence[str]) -> str:
+    return hashlib.sha256(",".join(names).encode()).hexdigest()[:12]

@@ -42,13 +42,20 @@ def training_compaction(window: TrainingWindow, settings: Any) -> Compaction | N
     """How a training window of these settings is read: compacted when its fit days hold more rows than
     :data:`~pipeline.model.dataset.FIT_ROW_BUDGET` (a shard of many nodes), else whole (None).
 
-    The columns kept are every input the model may read and every column its baselines read.
+    The columns kept are :func:`training_columns`.
     """
+    return compaction_for(window.fit_first, window.fit_last, len(settings.features.nodes),
+                          settings.features.horizon_hours, settings.model.seed, settings.thresholds,
+                          training_columns(settings))
+
+
+def training_columns(settings: Any) -> list[str]:
+    """The feature columns a training window is read with: every input the model may read and every
+    column its baselines read (about 70 of the files' 114 at three thresholds)."""
     thresholds = settings.thresholds
     columns = [*model_inputs(feature_columns(settings.features), thresholds), *LINEAR_INPUTS,
                *baseline_columns(thresholds)]
-    return compaction_for(window.fit_first, window.fit_last, len(settings.features.nodes),
-                          settings.features.horizon_hours, settings.model.seed, thresholds, list(dict.fromkeys(columns)))
+    return list(dict.fromkeys(columns))
 
 
 def train_candidate(data: TrainingSet, window: TrainingWindow, nodes: tuple[str, ...], settings: Any,

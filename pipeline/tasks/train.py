@@ -11,13 +11,13 @@ pools the nodes of its shard). ``GateModel(date)`` writes the decision beside it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import luigi
 
 from pipeline import ercot_time
 from pipeline.model import TrainingSet, labelled_set
-from pipeline.model.candidate import Provenance, headline, train_candidate, training_compaction
+from pipeline.model.candidate import Provenance, headline, train_candidate, training_columns, training_compaction
 from pipeline.model.dataset import Compaction, CompactingReads
 from pipeline.model.gate import gate_record
 from pipeline.model.windows import TrainingWindow
@@ -42,19 +42,22 @@ def check_cadence(settings: Settings, day: dt.date) -> None:
 
 def load_labelled(reader: RollingReader, features: Mapping[dt.date, ParquetTarget],
                   hourly: Mapping[dt.date, ParquetTarget], thresholds: tuple[float, ...],
-                  compaction: Compaction | None = None, shard_nodes: tuple[str, ...] | None = None) -> TrainingSet:
+                  compaction: Compaction | None = None, shard_nodes: tuple[str, ...] | None = None,
+                  columns: Sequence[str] | None = None) -> TrainingSet:
     """Feature files joined to the realised outcomes in the hourly price files.
 
     With ``compaction`` (a training window of a large shard), the fit days' feature files are
     compacted while they are read (:class:`~pipeline.model.dataset.Compaction`): every spike, a
     seeded share of calm hours, the columns the model reads, in single precision. With
-    ``shard_nodes``, only those nodes' rows of the price files (which hold every node) are kept.
+    ``shard_nodes``, only those nodes' rows of the price files (which hold every node) are kept. With
+    ``columns``, only those feature columns (and the files' keys) are read.
     """
     prices = reader.read("rt_hourly", hourly, lambda f: ercot_time.operating_day_of(f["interval_start"]),
                          nodes=shard_nodes)
     prices = prices.drop(columns="_day")
     reads = CompactingReads(compaction, prices) if compaction is not None else None
-    frame = reader.read("features", features, lambda f: ercot_time.operating_day_of(f["issue_time"]), reads)
+    frame = reader.read("features", features, lambda f: ercot_time.operating_day_of(f["issue_time"]), reads,
+                        columns=columns)
     return labelled_set(frame.rename(columns={"_day": "issue_day"}), prices, thresholds, compaction)
 
 
@@ -91,7 +94,7 @@ class TrainModel(ShardTask):
         s, window = self.settings, self.settings.window(self.date)
         self.set_status_message(f"loading training window {window.fit_first}..{window.validation_last}")
         data = load_labelled(self.windows, self.input()["features"], self.input()["prices"], s.thresholds,
-                             training_compaction(window, s), s.shard_nodes)
+                             training_compaction(window, s), s.shard_nodes, training_columns(s))
         self.set_progress_percentage(20)
         self.set_status_message(f"fitting on {len(data.outcomes)} rows")
         weather = self.sources.weather.name if self.sources.weather else None
@@ -143,7 +146,7 @@ class GateModel(ShardTask):
         validation_set = load_labelled(self.windows, inputs["features"],
                                        days_of(inputs["prices"], *window.validation_label_days),
                                        self.settings.thresholds, training_compaction(window, self.settings),
-                                       self.settings.shard_nodes)
+                                       self.settings.shard_nodes, training_columns(self.settings))
         record = gate_record(inputs["candidate"].metadata(), inputs["incumbent"].metadata(), inputs["incumbent"].load(),
                              validation_set, window, gate.metric, gate.margin, gate.baseline_margin)
         self.records.write_decision(self.date, record)
