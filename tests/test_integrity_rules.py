@@ -79,6 +79,25 @@ def test_a_stamp_says_which_settings_changed() -> None:
     assert changed_settings({"a": 1}, {"a": 2, "b": 3}) == "a: 1 -> 2; b: None -> 3"
 
 
+def test_a_stamps_identity_is_worked_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    from targets import stamp as stamps
+
+    calls = []
+    real = stamps.digest
+    monkeypatch.setattr(stamps, "digest", lambda *parts: calls.append(parts) or real(*parts))
+    first = Stamp("settings", "inputs")
+    assert first.made_from == first.made_from == real("settings", "inputs")
+    assert len(calls) == 1
+    noted = first.with_notes(set_aside={"rt_prices": 2})
+    assert noted.made_from == first.made_from and noted != first  # notes are not part of the identity
+    again = pickle.loads(pickle.dumps(noted))
+    assert again == noted and again.made_from == first.made_from
+    assert Stamp.from_json(noted.to_json()) == noted
+    assert Stamp("settings", "other").made_from != first.made_from
+
+
 # --- bid-ready hours on real DST days ----------------------------------------------------------------
 
 

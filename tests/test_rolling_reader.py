@@ -82,3 +82,20 @@ def test_the_same_days_from_other_files_are_read_afresh(tmp_path: Path) -> None:
     reader.read("rt", first, day_of)
     again = reader.read("rt", second, day_of)
     assert (again["price_max"] == -1.0).all()
+
+
+def test_a_window_read_with_fewer_columns_is_not_served_for_all_of_them(tmp_path: Path) -> None:
+    """The columns read are part of what the cache remembers: a projected window never stands in for
+    a whole one, and the same projection is served from the cache."""
+    targets = write_days(tmp_path)
+    reads: list[dt.date] = []
+    reader = RollingReader()
+    window = DAYS[0:5]
+    projected = reader.read("rt", Recorded({d: targets[d] for d in window}, reads), day_of, columns=[])
+    assert "price_max" in projected  # a declared column of the schema: always read
+    assert reads == window
+    again = reader.read("rt", Recorded({d: targets[d] for d in window}, reads), day_of, columns=[])
+    assert reads == window, "the same projection comes from the cache"
+    pd.testing.assert_frame_equal(again, projected)
+    reader.read("rt", Recorded({d: targets[d] for d in window}, reads), day_of)
+    assert reads == window + window, "a whole read after a projected one opens the files again"

@@ -23,7 +23,7 @@ from targets.files import JsonLinesTarget, read_many
 from targets.lease import LeaseLock
 from targets.s3 import Credentials, S3Store
 from pipeline.forecast import with_bid_columns
-from targets.schemas import FORECAST
+from targets.schemas import FEATURES, FORECAST
 from targets.store import StoreError, reset_remote, store_for
 from tests.objectstore_support import object_store  # noqa: F401 - fixture
 
@@ -89,6 +89,19 @@ def test_read_many_reads_every_object_in_order(s3: str) -> None:
         layout.forecast(day).write(forecast_frame().assign(probability=0.1 * (i + 1)))
     frame = read_many([layout.forecast(day) for day in days])
     assert frame["probability"].round(6).tolist() == [0.1] * 6 + [0.2] * 6 + [0.3] * 6
+
+
+def test_read_many_reads_only_the_extra_columns_asked_for_from_objects(s3: str) -> None:
+    """Objects are projected as local files are: the declared columns always, the extras asked for."""
+    targets = []
+    for day in (1, 2):
+        hours = pd.date_range(f"2024-07-0{day}T05:00Z", periods=3, freq="h")
+        targets.append(ParquetTarget(f"{s3}/features/{day}.parquet", FEATURES))
+        targets[-1].write(pd.DataFrame({"node": "HB_WEST", "interval_start": hours, "horizon_h": [1, 2, 3],
+                                        "issue_time": hours[0], "dam_hod": 20.0 * day, "unused": 1.0}))
+    frame = read_many(targets, columns=["dam_hod"])
+    assert list(frame.columns) == ["node", "interval_start", "horizon_h", "issue_time", "dam_hod"]
+    assert frame["dam_hod"].tolist() == [20.0] * 3 + [40.0] * 3
 
 
 def test_concurrent_appends_lose_no_record(s3: str) -> None:

@@ -364,3 +364,31 @@ def test_read_many_keeps_only_the_nodes_asked_for_before_the_frame_is_built(tmp_
     assert len(whole) == 216 and sorted(set(kept["node"])) == ["HB_HUBAVG", "HB_WEST"]
     expected = whole[whole["node"] != "HB_NORTH"].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept.reset_index(drop=True), expected)
+
+
+def feature_files(folder: Path, days: int = 3) -> list[ParquetTarget]:
+    """Small feature files: the declared keys and three extra float columns, one with missing values."""
+    targets = []
+    for day in range(days):
+        hours = pd.date_range(f"2024-07-0{day + 1}T05:00Z", periods=4, freq="h")
+        frame = pd.DataFrame({"node": "HB_WEST", "interval_start": hours, "horizon_h": range(1, 5),
+                              "issue_time": pd.Timestamp(f"2024-07-0{day + 1}T11:00Z"), "dam_hod": 20.0 + day,
+                              "unused": 1.0, "spike_rate_100_hod_7d": [0.1, float("nan"), 0.3, 0.4]})
+        targets.append(ParquetTarget(folder / f"{day}.parquet", schemas.FEATURES))
+        targets[-1].write(frame)
+    return targets
+
+
+def test_read_many_reads_the_declared_columns_and_the_columns_asked_for(tmp_path: Path) -> None:
+    """A projected read gives exactly the whole read's keys and chosen columns, in the files' order;
+    a column the files lack is not invented."""
+    from targets.files import read_many
+
+    targets = feature_files(tmp_path)
+    whole = read_many(targets)
+    chosen = read_many(targets, columns=["spike_rate_100_hod_7d", "dam_hod", "not_in_the_files"])
+    assert list(chosen.columns) == ["node", "interval_start", "horizon_h", "issue_time", "dam_hod",
+                                    "spike_rate_100_hod_7d"]
+    pd.testing.assert_frame_equal(chosen, whole[list(chosen.columns)])
+    both = read_many(targets, ("HB_WEST",), columns=["dam_hod"])
+    pd.testing.assert_frame_equal(both, whole[["node", "interval_start", "horizon_h", "issue_time", "dam_hod"]])
