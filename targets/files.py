@@ -345,12 +345,21 @@ def read_many(targets: Sequence[ParquetTarget], nodes: Sequence[str] | None = No
         dataset = pa_dataset.dataset([t.path for t in targets], format="parquet")
         table = dataset.to_table(filter=keep, columns=_projection(schema, dataset.schema.names, columns))
     else:
-        files = [pq.ParquetFile(io.BytesIO(data)) for data in store.read_many([t.path for t in targets])]
-        tables = [f.read(columns=_projection(schema, f.schema_arrow.names, columns)) for f in files]
-        tables = [t.filter(keep) for t in tables] if keep is not None else tables
+        objects, tables = store.read_many([t.path for t in targets]), []
+        for k, data in enumerate(objects):
+            objects[k] = b""  # each object's bytes go once decoded, its other nodes' rows once filtered
+            tables.append(_object_table(data, schema, columns, keep))
         table = pa.concat_tables(tables, promote_options="default")
     where = f"{len(targets)} files from {targets[0].path}"
     return schema.conform(table.to_pandas(), where=where, check_key=False)
+
+
+def _object_table(data: bytes, schema: Schema, columns: Sequence[str] | None, keep: pc.Expression | None) -> pa.Table:
+    """One object's table: its projected columns (:func:`_projection`), its rows kept by ``keep``."""
+    source = io.BytesIO(data)
+    names = pq.read_schema(source).names if columns is not None else []
+    table = pq.read_table(source, columns=_projection(schema, names, columns))
+    return table.filter(keep) if keep is not None else table
 
 
 def _projection(schema: Schema, names: Sequence[str], columns: Sequence[str] | None) -> list[str] | None:

@@ -92,16 +92,19 @@ def test_read_many_reads_every_object_in_order(s3: str) -> None:
 
 
 def test_read_many_reads_only_the_extra_columns_asked_for_from_objects(s3: str) -> None:
-    """Objects are projected as local files are: the declared columns always, the extras asked for."""
+    """Objects are projected and filtered as local files are: the declared columns always, the extras
+    asked for, the nodes asked for."""
     targets = []
     for day in (1, 2):
         hours = pd.date_range(f"2024-07-0{day}T05:00Z", periods=3, freq="h")
         targets.append(ParquetTarget(f"{s3}/features/{day}.parquet", FEATURES))
-        targets[-1].write(pd.DataFrame({"node": "HB_WEST", "interval_start": hours, "horizon_h": [1, 2, 3],
-                                        "issue_time": hours[0], "dam_hod": 20.0 * day, "unused": 1.0}))
-    frame = read_many(targets, columns=["dam_hod"])
+        targets[-1].write(pd.DataFrame({"node": ["HB_WEST"] * 3 + ["HB_NORTH"] * 3, "interval_start": [*hours, *hours],
+                                        "horizon_h": [1, 2, 3] * 2, "issue_time": hours[0],
+                                        "dam_hod": [20.0 * day] * 3 + [-1.0] * 3, "unused": 1.0}))
+    frame = read_many(targets, ("HB_WEST",), columns=["dam_hod"])
     assert list(frame.columns) == ["node", "interval_start", "horizon_h", "issue_time", "dam_hod"]
-    assert frame["dam_hod"].tolist() == [20.0] * 3 + [40.0] * 3
+    assert frame["dam_hod"].tolist() == [20.0] * 3 + [40.0] * 3 and set(frame["node"]) == {"HB_WEST"}
+    assert len(read_many(targets)) == 12 and "unused" in read_many(targets)
 
 
 def test_concurrent_appends_lose_no_record(s3: str) -> None:
