@@ -15,13 +15,13 @@ way again.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 import pandas as pd
 
 from targets.files import ParquetTarget, read_many
+from targets.stamp import digest
 
 DAY = "_day"
 #: Files read at a time when a window is reduced while it is read: a week of a 100-node shard is
@@ -60,8 +60,8 @@ class RollingReader:
         declared columns always are).
         """
         paths = {day: target.path for day, target in targets.items()}
-        rows = _WHOLE if nodes is None else "nodes-" + _names_key(nodes)
-        read = _WHOLE if columns is None else "columns-" + _names_key(columns)
+        rows = _WHOLE if nodes is None else "nodes-" + digest(list(nodes))
+        read = _WHOLE if columns is None else "columns-" + digest(list(columns))
         keys = {day: f"{reduce.key(day) if reduce is not None else _WHOLE}/{rows}/{read}" for day in targets}
         cached_paths, cached_keys, cached = self._last.get(kind, ({}, {}, None))
         reuse = {day for day, path in paths.items()
@@ -80,7 +80,3 @@ class RollingReader:
             frame = frame.sort_values(DAY, kind="stable", ignore_index=True)
         self._last[kind] = (paths, keys, frame)
         return frame
-
-
-def _names_key(names: Sequence[str]) -> str:
-    return hashlib.sha256(",".join(names).encode()).hexdigest()[:12]
