@@ -141,6 +141,9 @@ def plant_as(uid: int, path: Path, payload: bytes) -> subprocess.CompletedProces
 def start_luigid_in_background(state: Path, logs: Path, port: int) -> int:
     """luigid started as the old luigid.sh started it: ``--background`` (which sets umask 0)."""
     env = script_env(LUIGID_STATE_DIR=str(state), LUIGI_CONFIG_PATH=str(REPO / "infrastructure" / "luigid.cfg"))
+    # A stopped luigid leaves its pid file: read before the new daemon writes its own, it would name the
+    # dead one, and the new daemon would outlive the test's stop().
+    (state / "luigid.pid").unlink(missing_ok=True)
     subprocess.run([LUIGID, "--background", "--pidfile", str(state / "luigid.pid"), "--logdir", str(logs),
                     "--state-path", str(state / "luigi-state.pickle"), "--port", str(port), "--address", "127.0.0.1"],
                    cwd=state, env=env, check=True, timeout=60)
