@@ -21,6 +21,8 @@ instead of reusing stale ones.
     status/index.html                           the self-contained status page
     ops/runs.jsonl, ops/alerts.jsonl            history of scheduled job runs and of alerts (JSON lines)
     ops/locks/<job>.lock                        held while a scheduled job runs, so runs never overlap
+    cache/windows/<tag>/<kind>.arrow            the last training window read, kept for the next run
+                                                (a cache: deleting it costs one slower training)
 
 The root is a local folder or an object-store prefix ``s3://BUCKET/PREFIX`` (:mod:`targets.s3`):
 paths are strings built by :func:`targets.store.join`, the same for both.
@@ -94,6 +96,11 @@ class Layout:
     def features(self, day: dt.date, cached_inputs: bool = False) -> ParquetTarget:
         folder = ("features", self.tags.features, *(("cached-inputs",) if cached_inputs else ()))
         return ParquetTarget(self._path(*folder, f"{day.isoformat()}.parquet"), schemas.FEATURES)
+
+    def window_cache(self) -> str | None:
+        """The local folder where training keeps its last window between runs (:mod:`targets.windows`);
+        None under an object-store root, whose objects have no cheap identity to check them by."""
+        return None if self.remote else self._path("cache", "windows", self.tags.features)
 
     # --- models -------------------------------------------------------------------------------
     def model(self, train_day: dt.date) -> ModelArtifactTarget:

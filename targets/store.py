@@ -26,9 +26,9 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from targets.errors import StoreError
 
@@ -89,7 +89,7 @@ class LocalStore:
     def read_many(self, paths: Sequence[str]) -> list[bytes]:
         return [self.read_bytes(path) for path in paths]
 
-    def _temporary(self, path: str, data: bytes) -> str:
+    def _temporary(self, path: str, data: bytes | Callable[[BinaryIO], object], sync: bool = True) -> str:
         folder, name = os.path.split(path)
         os.makedirs(folder or ".", exist_ok=True)
         self._sweep(folder or ".")
@@ -98,9 +98,13 @@ class LocalStore:
         descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
+                if isinstance(data, bytes):
+                    handle.write(data)
+                else:
+                    data(handle)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if sync:
+                    os.fsync(handle.fileno())
         except BaseException:
             _remove(tmp)
             raise
@@ -127,6 +131,15 @@ class LocalStore:
 
     def put(self, path: str, data: bytes) -> None:
         tmp = self._temporary(path, data)
+        try:
+            os.replace(tmp, path)
+        finally:
+            _remove(tmp)
+
+    def put_cache(self, path: str, write: Callable[[BinaryIO], object]) -> None:
+        """Replace ``path`` atomically with what ``write`` writes to it, streamed (no copy in memory) and
+        without ``fsync``: for a cache, whose reader treats a file lost or cut short as absent."""
+        tmp = self._temporary(path, write, sync=False)
         try:
             os.replace(tmp, path)
         finally:

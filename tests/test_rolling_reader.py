@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pytest
 
 from pipeline import ercot_time
 from targets import ParquetTarget
@@ -99,3 +101,89 @@ def test_a_window_read_with_fewer_columns_is_not_served_for_all_of_them(tmp_path
     pd.testing.assert_frame_equal(again, projected)
     reader.read("rt", Recorded({d: targets[d] for d in window}, reads), day_of)
     assert reads == window + window, "a whole read after a projected one opens the files again"
+
+
+def test_a_window_kept_on_disk_serves_the_next_process_like_a_fresh_read(tmp_path: Path) -> None:
+    """A new reader (the next day's run) reuses the kept days and reads only the files added since; the
+    kept file is written again only once more than REKEEP_DAYS days were read from their files."""
+    targets = write_days(tmp_path / "files")
+    keep = str(tmp_path / "cache")
+    kept = Path(keep) / "rt.arrow"
+    reads: list[dt.date] = []
+
+    def read(window: list[dt.date], reader: RollingReader | None = None) -> pd.DataFrame:
+        return (reader or RollingReader()).read("rt", Recorded({d: targets[d] for d in window}, reads), day_of,
+                                                keep_in=keep)
+
+    read(DAYS[0:12])
+    assert kept.is_file() and reads == DAYS[0:12]
+    written = kept.stat().st_mtime_ns
+    reads.clear()
+    got = read(DAYS[2:14])  # a new process: the next window, two days on
+    assert reads == DAYS[12:14], "only the two new days are opened"
+    pd.testing.assert_frame_equal(got, RollingReader().read("rt", {d: targets[d] for d in DAYS[2:14]}, day_of))
+    assert kept.stat().st_mtime_ns == written, "two new days do not rewrite the kept window"
+    reads.clear()
+    read(DAYS[10:20])  # eight days the kept window lacks: read, and the window kept again
+    assert reads == DAYS[12:20] and kept.stat().st_mtime_ns != written
+    reads.clear()
+    read(DAYS[11:20])
+    assert reads == []
+    assert len(list(Path(keep).iterdir())) == 1, "no temporary file is left beside the kept window"
+
+
+def test_a_kept_day_whose_file_changed_is_read_from_the_new_file(tmp_path: Path) -> None:
+    targets = write_days(tmp_path / "files")
+    keep = str(tmp_path / "cache")
+    RollingReader().read("rt", targets, day_of, keep_in=keep)
+    changed = DAYS[5]
+    frame = targets[changed].read().assign(price_max=-7.0)
+    Path(targets[changed].path).rename(f"{targets[changed].path}.aside")  # as a rebuild sets the old file aside
+    targets[changed].write(frame)  # a new file at the same path
+    got = RollingReader().read("rt", targets, day_of, keep_in=keep)
+    assert (got.loc[got["_day"] == changed, "price_max"] == -7.0).all()
+    pd.testing.assert_frame_equal(got, RollingReader().read("rt", targets, day_of))
+
+
+@pytest.mark.parametrize("damage", ["cut short", "not arrow", "another arrow file"])
+def test_a_damaged_kept_window_is_ignored_with_a_warning(tmp_path: Path, damage: str,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    targets = write_days(tmp_path / "files")
+    keep = str(tmp_path / "cache")
+    RollingReader().read("rt", targets, day_of, keep_in=keep)
+    kept = Path(keep) / "rt.arrow"
+    if damage == "cut short":
+        kept.write_bytes(kept.read_bytes()[:2000])
+    elif damage == "not arrow":
+        kept.write_text("hello")
+    else:
+        table = pa.table({"x": [1, 2]})
+        with pa.OSFile(str(kept), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+    reads: list[dt.date] = []
+    with caplog.at_level("WARNING", logger="targets"):
+        got = RollingReader().read("rt", Recorded(dict(targets), reads), day_of, keep_in=keep)
+    assert f"the window kept in {kept} is not usable" in caplog.text
+    assert reads == DAYS
+    pd.testing.assert_frame_equal(got, RollingReader().read("rt", targets, day_of))
+    assert RollingReader().read("rt", targets, day_of, keep_in=keep).equals(got), "kept again, whole"
+
+
+def test_a_kept_window_read_otherwise_is_not_reused(tmp_path: Path) -> None:
+    targets = write_days(tmp_path / "files")
+    keep = str(tmp_path / "cache")
+    RollingReader().read("rt", targets, day_of, keep_in=keep, columns=[])
+    reads: list[dt.date] = []
+    RollingReader().read("rt", Recorded(dict(targets), reads), day_of, keep_in=keep, nodes=["HB_WEST"])
+    assert reads == DAYS
+
+
+def test_a_window_is_kept_on_a_local_disk_only(tmp_path: Path) -> None:
+    from targets.layout import Layout, Tags
+    from targets.windows import _keep
+
+    tags = Tags(market="m", weather=None, features="f1-x", model="m1-f1-x")
+    assert Layout(tmp_path, tags).window_cache() == str(tmp_path / "cache" / "windows" / "f1-x")
+    assert Layout("s3://bucket/root", tags).window_cache() is None
+    with pytest.raises(ValueError, match="local folder only"):
+        _keep("s3://bucket/root/cache/rt.arrow", {}, {}, pd.DataFrame({"_day": []}))

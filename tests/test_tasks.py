@@ -201,3 +201,38 @@ def test_recent_prices_move_the_forecast(history_with_future, small_pipeline, tm
     use_root(root)
     build(DailyInference(date=ISSUE_DAY))
     assert not np.allclose(forecast_of(ISSUE_DAY)["probability"], original["probability"])
+
+
+def test_the_next_training_reads_the_window_the_last_one_kept_and_trains_the_same_model(
+        small_pipeline, data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A training keeps its window under cache/windows/ for the next run (a new process: nothing in
+    memory), which reads only the days added since; its model is the one a training from the files
+    alone makes."""
+    from pipeline.tasks.train import TrainModel
+    from targets.windows import RollingReader
+
+    first = TrainModel(date=dt.date(2024, 3, 7))
+    second_day = first.settings.cadence.newest(dt.date(2024, 3, 11))
+    build(first)
+    kept = Path(first.layout.window_cache())
+    assert sorted(p.name for p in kept.iterdir()) == ["features.arrow", "rt_hourly.arrow"]
+
+    def train_anew() -> tuple[dict, np.ndarray]:
+        monkeypatch.setattr(TrainModel, "windows", RollingReader())  # a new process: nothing in memory
+        reset_caches()
+        build(TrainModel(date=second_day))
+        reset_caches()
+        artifact = current_layout().model(second_day)
+        probe = current_layout().features(second_day - dt.timedelta(days=5)).read()
+        metadata = {k: v for k, v in artifact.metadata().items() if k not in ("fit_seconds", "signature")}
+        model = artifact.load()
+        return metadata, np.column_stack([model.predict(probe), *model.predict_baselines(probe).values()])
+
+    written = (kept / "features.arrow").stat().st_mtime_ns
+    from_kept = train_anew()
+    assert (kept / "features.arrow").stat().st_mtime_ns == written, "served from the kept window, not rewritten"
+    shutil.rmtree(data_root / "models" / second_day.isoformat())
+    shutil.rmtree(kept)
+    from_files = train_anew()
+    assert from_kept[0] == from_files[0]
+    np.testing.assert_array_equal(from_kept[1], from_files[1])

@@ -43,21 +43,23 @@ def check_cadence(settings: Settings, day: dt.date) -> None:
 def load_labelled(reader: RollingReader, features: Mapping[dt.date, ParquetTarget],
                   hourly: Mapping[dt.date, ParquetTarget], thresholds: tuple[float, ...],
                   compaction: Compaction | None = None, shard_nodes: tuple[str, ...] | None = None,
-                  columns: Sequence[str] | None = None) -> TrainingSet:
+                  columns: Sequence[str] | None = None, keep_in: str | None = None) -> TrainingSet:
     """Feature files joined to the realised outcomes in the hourly price files.
 
     With ``compaction`` (a training window of a large shard), the fit days' feature files are
     compacted while they are read (:class:`~pipeline.model.dataset.Compaction`): every spike, a
     seeded share of calm hours, the columns the model reads, in single precision. With
     ``shard_nodes``, only those nodes' rows of the price files (which hold every node) are kept. With
-    ``columns``, only those feature columns (and the files' keys) are read.
+    ``columns``, only those feature columns (and the files' keys) are read. With ``keep_in``, the
+    windows read are kept there for the next run (:mod:`targets.windows`), but not a compacted one:
+    which calm rows a day keeps follows the prices labelling it, files the kept day does not name.
     """
     prices = reader.read("rt_hourly", hourly, lambda f: ercot_time.operating_day_of(f["interval_start"]),
-                         nodes=shard_nodes)
+                         nodes=shard_nodes, keep_in=keep_in)
     prices = prices.drop(columns="_day")
     reads = CompactingReads(compaction, prices) if compaction is not None else None
     frame = reader.read("features", features, lambda f: ercot_time.operating_day_of(f["issue_time"]), reads,
-                        columns=columns)
+                        columns=columns, keep_in=keep_in if compaction is None else None)
     return labelled_set(frame.rename(columns={"_day": "issue_day"}), prices, thresholds, compaction)
 
 
@@ -94,7 +96,8 @@ class TrainModel(ShardTask):
         s, window = self.settings, self.settings.window(self.date)
         self.set_status_message(f"loading training window {window.fit_first}..{window.validation_last}")
         data = load_labelled(self.windows, self.input()["features"], self.input()["prices"], s.thresholds,
-                             training_compaction(window, s), s.shard_nodes, training_columns(s))
+                             training_compaction(window, s), s.shard_nodes, training_columns(s),
+                             self.layout.window_cache())
         self.set_progress_percentage(20)
         self.set_status_message(f"fitting on {len(data.outcomes)} rows")
         weather = self.sources.weather.name if self.sources.weather else None
