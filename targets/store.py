@@ -12,7 +12,8 @@ Every target writes through a :class:`Store`. The guarantees are the same whatev
 
 :class:`LocalStore` does this with a temporary file in the same folder, ``fsync`` and a hard link
 (``link(2)`` fails if the name exists, so creation is atomic and exclusive); the temporary file is
-always removed. New files get the permissions of the process umask. :class:`targets.s3.S3Store`
+always removed (a cache replaced with ``put(..., sync=False)`` skips the ``fsync``). New files get
+the permissions of the process umask. :class:`targets.s3.S3Store`
 does it in an S3-compatible object store, for a data root ``s3://BUCKET/PREFIX``.
 
 Paths are strings: a local path, or ``s3://bucket/key``; :func:`join` builds them for both.
@@ -129,17 +130,11 @@ class LocalStore:
             _remove(tmp)
         return True
 
-    def put(self, path: str, data: bytes) -> None:
-        tmp = self._temporary(path, data)
-        try:
-            os.replace(tmp, path)
-        finally:
-            _remove(tmp)
-
-    def put_cache(self, path: str, write: Callable[[BinaryIO], object]) -> None:
-        """Replace ``path`` atomically with what ``write`` writes to it, streamed (no copy in memory) and
-        without ``fsync``: for a cache, whose reader treats a file lost or cut short as absent."""
-        tmp = self._temporary(path, write, sync=False)
+    def put(self, path: str, data: bytes | Callable[[BinaryIO], object], sync: bool = True) -> None:
+        """Replace ``path`` atomically with ``data``, or with what ``data(handle)`` writes (streamed, no copy
+        in memory). ``sync=False`` skips the ``fsync``: for a cache, whose reader treats a file lost or cut
+        short as absent."""
+        tmp = self._temporary(path, data, sync)
         try:
             os.replace(tmp, path)
         finally:

@@ -124,7 +124,7 @@ def _keep(path: str, files: Mapping[dt.date, str], keys: Mapping[dt.date, str], 
         with pa.ipc.new_file(handle, table.schema) as writer:
             writer.write_table(table)
 
-    LOCAL.put_cache(path, write)
+    LOCAL.put(path, write, sync=False)
 
 
 def _load_kept(path: str | None) -> tuple[dict[dt.date, str], dict[dt.date, str], pd.DataFrame] | None:
@@ -134,10 +134,10 @@ def _load_kept(path: str | None) -> tuple[dict[dt.date, str], dict[dt.date, str]
     try:
         with pa.OSFile(path, "rb") as source:
             table = pa.ipc.open_file(source).read_all()
-        index = json.loads(table.schema.metadata[_KEPT_KEY])
-        days = {dt.date.fromisoformat(day): (file, key) for day, (file, key) in index.items()}
+        index = {dt.date.fromisoformat(day): (file, key)
+                 for day, (file, key) in json.loads(table.schema.metadata[_KEPT_KEY]).items()}
         frame = table.to_pandas()
     except (OSError, ValueError, KeyError, TypeError) as exc:  # cut short, garbled, or not a kept window
         log.warning("the window kept in %s is not usable (%s): its days are read from their files", path, exc)
         return None
-    return {day: file for day, (file, _) in days.items()}, {day: key for day, (_, key) in days.items()}, frame
+    return {day: file for day, (file, _) in index.items()}, {day: key for day, (_, key) in index.items()}, frame
