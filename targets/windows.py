@@ -89,8 +89,8 @@ class RollingReader:
         cached_files, cached_keys, cached = self._last.get(kind) or _load_kept(kept) or ({}, {}, None)
         reuse = {day for day, file in files.items() if cached_files.get(day) == file and cached_keys.get(day) == keys[day]}
         if cached is not None and reuse == set(files):
-            return cached[cached[DAY].isin(reuse)].reset_index(drop=True)
-        parts = [cached[cached[DAY].isin(reuse)]] if reuse and cached is not None else []
+            return _rows_of(cached, reuse, cached_files).reset_index(drop=True)
+        parts = [_rows_of(cached, reuse, cached_files)] if reuse and cached is not None else []
         missing = sorted(set(files) - reuse)
         step = CHUNK_DAYS if reduce is not None else max(len(missing), 1)
         for first in range(0, len(missing), step):
@@ -104,6 +104,20 @@ class RollingReader:
         if kept is not None and len(missing) > REKEEP_DAYS:
             _keep(kept, files, keys, frame)
         return frame
+
+
+def _rows_of(frame: pd.DataFrame, days: set[dt.date], held: Mapping[dt.date, str]) -> pd.DataFrame:
+    """The rows of ``frame`` (ordered by day, holding the days of ``held``) whose day is in ``days``.
+
+    A rolling window keeps a run of consecutive days (the window drops its first days and appends
+    new ones), whose rows are a slice of the frame: taken as such, without testing every row.
+    """
+    first, last = min(days), max(days)
+    if all(day in days for day in held if first <= day <= last):
+        day_of_row = frame[DAY].to_numpy()
+        start, end = day_of_row.searchsorted(first, side="left"), day_of_row.searchsorted(last, side="right")
+        return frame.iloc[start:end]
+    return frame[frame[DAY].isin(days)]
 
 
 def _identity(target: ParquetTarget) -> str:
@@ -132,8 +146,8 @@ def _load_kept(path: str | None) -> tuple[dict[dt.date, str], dict[dt.date, str]
     if path is None or not os.path.isfile(path):
         return None
     try:
-        with pa.OSFile(path, "rb") as source:
-            table = pa.ipc.open_file(source).read_all()
+        with open(path, "rb") as source:  # read whole: Arrow's file reader reads it buffer by buffer
+            table = pa.ipc.open_file(pa.BufferReader(source.read())).read_all()
         index = {dt.date.fromisoformat(day): (file, key)
                  for day, (file, key) in json.loads(table.schema.metadata[_KEPT_KEY]).items()}
         frame = table.to_pandas()
