@@ -207,6 +207,30 @@ def test_completeness_checks_of_many_files_keep_their_verdicts_not_their_footers
     assert reads == [], "a verdict known for this version of the file is not read again"
 
 
+def test_a_footer_is_read_in_one_read_and_a_longer_one_in_two(tmp_path: Path, monkeypatch) -> None:
+    """A footer within :data:`~targets.files.FOOTER_READ` bytes of the end costs one read (one request
+    to an object store); a longer one a second; a file shorter than its footer claims is not valid."""
+    from targets import files
+    from targets.stamp import Stamp
+
+    target = ParquetTarget(tmp_path / "p.parquet", schemas.RT_PRICES)
+    target.write(prices(), Stamp("settings", "inputs"))
+    reads: list[int] = []
+    real = files.LOCAL.read_tail
+    monkeypatch.setattr(files.LOCAL, "read_tail", lambda path, size: reads.append(size) or real(path, size))
+    files.forget_footer(target.path)
+    assert target.current(Stamp("settings", "inputs")) and reads == [files.FOOTER_READ]
+    footer = int.from_bytes(Path(target.path).read_bytes()[-8:-4], "little") + 8
+    monkeypatch.setattr(files, "FOOTER_READ", footer // 2)
+    reads.clear()
+    files.forget_footer(target.path)
+    assert target.current(Stamp("settings", "inputs")) and reads == [footer // 2, footer]
+    whole = Path(target.path).read_bytes()
+    Path(target.path).write_bytes(whole[:8] + whole[-footer // 2:])  # the middle cut out: the footer claims more
+    files.forget_footer(target.path)
+    assert target.problem() == "it does not open (cut short or garbled)" and not target.exists()
+
+
 def test_a_json_record_that_does_not_parse_is_not_complete(tmp_path: Path) -> None:
     from targets import JsonTarget
 
