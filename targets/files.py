@@ -124,8 +124,8 @@ class ParquetTarget(FileTarget):
         self.schema = schema
 
     def footer(self) -> Footer | None:
-        """What the footer holds (two small reads from the end, also in an object store); None when it
-        does not parse.
+        """What the footer holds (read from the file's last :data:`FOOTER_READ` bytes, also in an object
+        store); None when it does not parse.
 
         Only the last :data:`PARSED_FOOTERS` are kept; what is worked out from a footer is remembered
         for every file (:meth:`_footer_says`).
