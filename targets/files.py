@@ -145,7 +145,7 @@ class ParquetTarget(FileTarget):
             if len(tail) < 8 or tail[-4:] != PARQUET_MAGIC:
                 return None
             length = int.from_bytes(tail[-8:-4], "little") + 8
-            if length > len(tail) == FOOTER_READ:  # a footer longer than the first read
+            if length > len(tail) and len(tail) == FOOTER_READ:  # a footer longer than the first read
                 tail = self.store.read_tail(self.path, length)
             tail = tail[-length:]
             # Through ParquetFile, not FileMetaData.schema: that one ties the parsed footer in a

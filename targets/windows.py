@@ -146,8 +146,8 @@ def _load_kept(path: str | None) -> tuple[dict[dt.date, str], dict[dt.date, str]
     if path is None or not os.path.isfile(path):
         return None
     try:
-        with open(path, "rb") as source:  # read whole: Arrow's file reader reads it buffer by buffer
-            table = pa.ipc.open_file(pa.BufferReader(source.read())).read_all()
+        # Read whole, then parsed: Arrow's file reader would fetch it from disk buffer by buffer.
+        table = pa.ipc.open_file(pa.BufferReader(LOCAL.read_bytes(path))).read_all()
         index = {dt.date.fromisoformat(day): (file, key)
                  for day, (file, key) in json.loads(table.schema.metadata[_KEPT_KEY]).items()}
         frame = table.to_pandas()
